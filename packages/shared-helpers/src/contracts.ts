@@ -1,0 +1,192 @@
+/**
+ * The contracts every stage and the kernel speak. Stages import these from here, never from the
+ * kernel or from each other: this is what keeps the package graph free of cycles.
+ */
+import type { Fps, FrameRange } from "./frames.js";
+
+// ---------------------------------------------------------------------------------------------
+// Frames and artifacts
+
+/** How a frame's bytes are encoded. `jpeg`/`png` are files as Chromium gives them; the others are raw. */
+export type FrameEncoding = "jpeg" | "png" | "rgba" | "rgb48le" | "yuv420p10le";
+
+/** One captured (or composited) frame. `index` is the absolute composition frame number. */
+export interface Frame {
+  index: number;
+  encoding: FrameEncoding;
+  data: Buffer;
+}
+
+/** Frames flow as an async iterable: the consumer pulls, so a slow encoder slows capture (back-pressure). */
+export type FrameStream = AsyncIterable<Frame>;
+
+/** Frames written to disk by the disk route: `dir/<prefix><index zero-padded to 6>.<ext>`. */
+export interface FramesOnDisk {
+  dir: string;
+  encoding: "jpeg" | "png";
+  /** ffmpeg pattern relative to `dir`, e.g. `frame_%06d.jpg`, numbered by absolute frame index. */
+  pattern: string;
+  range: FrameRange;
+}
+
+export function frameFileName(index: number, encoding: "jpeg" | "png"): string {
+  return `frame_${String(index).padStart(6, "0")}.${encoding === "jpeg" ? "jpg" : "png"}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The composition, as compiled
+
+export interface MediaSource {
+  kind: "video" | "audio" | "image";
+  /** Absolute path inside the project. */
+  path: string;
+  /** The element's id (or a compiler-assigned one). */
+  id: string;
+  start: number;
+  duration: number | null;
+  mediaStart: number;
+}
+
+export interface Composition {
+  /** `data-composition-id` of the root. */
+  id: string;
+  /** Absolute path of the project directory the file server serves. */
+  projectDir: string;
+  /** Absolute path of the entry HTML file. */
+  entryFile: string;
+  /** Entry path relative to projectDir, URL form (`index.html`, `scenes/a.html`). */
+  entryUrlPath: string;
+  /** The compiled document served instead of the entry file (wrapped fragment, stamped attributes). */
+  html: string;
+  width: number;
+  height: number;
+  fps: Fps;
+  /** Seconds; > 0. */
+  durationSec: number;
+  /** frameCount(durationSec, fps). */
+  totalFrames: number;
+  media: MediaSource[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output settings (a preset resolves to these)
+
+export type OutputFormat = "mp4" | "webm" | "mov" | "gif" | "png-sequence";
+export type VideoCodec = "libx264" | "libx265" | "libvpx-vp9" | "prores_ks" | "gif" | "png";
+
+export interface ColourTags {
+  primaries: string; // bt709 | bt2020
+  transfer: string; // bt709 | smpte2084 | arib-std-b67
+  matrix: string; // bt709 | bt2020nc
+  range: "tv" | "pc";
+}
+
+export interface EncodeSettings {
+  format: OutputFormat;
+  codec: VideoCodec;
+  /** Output pixel format, e.g. yuv420p, yuva420p, yuva444p10le, yuv420p10le, rgba. */
+  pixelFormat: string;
+  /** Encoder speed preset (x264/x265 `-preset`, VP9 `-deadline`). */
+  speed?: string;
+  crf?: number;
+  bitrate?: string;
+  /** Output keeps an alpha channel (capture must be PNG with a transparent page background). */
+  alpha: boolean;
+  colour?: ColourTags;
+  /** Extra x264/x265 params joined with ':' (e.g. HDR mastering metadata). */
+  codecParams?: string;
+  /** GIF loop count (0 = forever). */
+  loop?: number;
+  /** Extra ffmpeg output args, appended before the output path. */
+  extraArgs?: string[];
+}
+
+export interface CaptureSettings {
+  /** Frame encoding Chromium produces. Alpha output forces `png`. */
+  encoding: "jpeg" | "png";
+  /** JPEG quality 1-100. */
+  quality: number;
+  /** Capture with a transparent page background (alpha outputs). */
+  transparent: boolean;
+}
+
+export type CaptureRoute = "streaming" | "disk" | "sequential";
+
+/** A validated render configuration: what the kernel hands every stage. */
+export interface RenderConfig {
+  /** Absolute path of a project directory or an HTML file. */
+  input: string;
+  /** Absolute path of the final output (a directory for png-sequence). */
+  output: string;
+  preset: string;
+  /** Overrides the composition's fps. */
+  fps?: Fps;
+  /** Optional sub-range in CLI form; resolved against totalFrames by the compile stage. */
+  frames?: string;
+  workers: number | "auto";
+  route: CaptureRoute | "auto";
+  /** Refuse (instead of warn about) requests to the outside network. */
+  strict: boolean;
+  encode: EncodeSettings;
+  capture: CaptureSettings;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stages
+
+export type StageName = "compile" | "capture" | "encode" | (string & {});
+
+export interface StageMeta {
+  name: StageName;
+  /** Semver range of the kernel's stage API this stage was written for, e.g. `^1.0.0`. */
+  kernel: string;
+  /** Names of values (from earlier stages or the kernel) this stage reads. */
+  needs: readonly string[];
+  /** Names of values this stage returns. */
+  provides: readonly string[];
+}
+
+export interface StageProgress {
+  framesDone: number;
+  totalFrames: number;
+  workers?: number;
+  message?: string;
+}
+
+/** What the kernel gives every stage besides its inputs. */
+export interface StageContext {
+  signal: AbortSignal;
+  config: RenderConfig;
+  /** A private temp directory for this render, removed by the kernel on every exit path. */
+  workDir: string;
+  progress(update: StageProgress): void;
+  warn(message: string): void;
+}
+
+/**
+ * A stage module: `meta` plus `run`. The result's keys must be exactly `meta.provides`, plus an
+ * optional `settled` promise: a stage that hands a stream on (capture on the streaming route) is
+ * done, and timed, when `settled` resolves, and its rejection fails the render.
+ */
+export interface Stage<I extends object = Record<string, unknown>, O extends object = Record<string, unknown>> {
+  meta: StageMeta;
+  run(input: I, ctx: StageContext): Promise<O & { settled?: Promise<unknown> }>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Progress events (kernel → caller)
+
+export interface ProgressEvent {
+  jobId: string;
+  stage: StageName;
+  status: RenderStatus;
+  /** 0..1, never goes back. */
+  progress: number;
+  framesDone: number;
+  totalFrames: number;
+  /** Workers in force now (after an adaptive retry shrinks it, the new count). */
+  workers: number;
+  message?: string;
+}
+
+export type RenderStatus = "queued" | "running" | "done" | "failed" | "cancelled";
