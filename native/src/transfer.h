@@ -1,0 +1,59 @@
+// Copyright Frameloom contributors.
+// BT.2100 / BT.2408 transfer functions (exact, double) and the lookup tables the compositor uses.
+#ifndef NATIVE_SRC_TRANSFER_H_
+#define NATIVE_SRC_TRANSFER_H_
+
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+namespace flm {
+
+// Linear light is normalised so 1.0 = 203 nits (BT.2408 SDR reference white).
+constexpr double kRefWhiteNits = 203.0;
+constexpr double kHlgDisplayPeakNits = 1000.0;
+constexpr double kHlgSystemGamma = 1.2;
+
+enum Transfer : int { kPq = 0, kHlg = 1, kSdr = 2 };
+
+double PqEncode(double nits);      // nits -> PQ signal 0..1
+double PqDecode(double e);         // PQ signal -> nits
+double HlgOetf(double scene);      // scene linear 0..1 -> signal
+double HlgInverseOetf(double e);   // signal -> scene linear 0..1
+double HlgEncode(double nits);     // display nits (1000-nit display, per-component OOTF) -> signal
+double HlgDecode(double e);        // signal -> display nits
+double SrgbToLinear(double v);     // sRGB EOTF, 0..1 -> 0..1
+double SdrVideoToLinear(double v); // BT.1886 with Lb = 0: v^2.4
+
+// BT.709 -> BT.2020 primaries (linear light), BT.2087 rows.
+extern const float kBt709To2020[9];
+
+// Decode tables: one float (linear, 1.0 = 203 nits) per 16-bit code value.
+// Encode tables: linear float -> 16-bit code, indexed by the float's top bits (2048 steps per octave).
+constexpr int kEncMinExp = -30;  // below 2^-30 counts as black
+constexpr int kEncMaxExp = 6;    // 2^6 = 64 > 10000 / 203
+constexpr int kEncShift = 12;    // 23 - 11 mantissa bits kept
+constexpr int32_t kEncBase = (127 + kEncMinExp) << 23;
+constexpr int kEncSize = (kEncMaxExp - kEncMinExp) << (23 - kEncShift);
+
+struct Tables {
+  float srgb[256];
+  std::vector<float> decode[3];     // indexed by Transfer, 65536 entries each
+  std::vector<uint16_t> encode[2];  // indexed by Transfer (kPq, kHlg), kEncSize entries each
+};
+
+// Built once per process (thread-safe static initialisation).
+const Tables& GetTables();
+
+inline uint16_t EncodeLinear(const uint16_t* table, float v) {
+  int32_t bits;
+  std::memcpy(&bits, &v, sizeof bits);
+  int32_t d = bits - kEncBase;
+  d = d < 0 ? 0 : d >> kEncShift;
+  d = d >= kEncSize ? kEncSize - 1 : d;
+  return table[d];
+}
+
+}  // namespace flm
+
+#endif  // NATIVE_SRC_TRANSFER_H_

@@ -1,0 +1,146 @@
+#!/usr/bin/env node
+/** The `frameloom` command: render, presets, doctor. */
+import { Command, InvalidArgumentError, Option } from "commander";
+import cliProgress from "cli-progress";
+import { PRESETS } from "@frameloom/kernel";
+import { errorMessage, isFrameloomError, type ProgressEvent } from "@frameloom/shared-helpers";
+import { render } from "./render.js";
+import { fix, runChecks } from "./doctor.js";
+
+function parseWorkers(value: string): number | "auto" {
+  if (value === "auto") return "auto";
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer or "auto"');
+  return n;
+}
+
+function collectStage(value: string, previous: Record<string, string>): Record<string, string> {
+  const match = /^([a-z][\w-]*)=(.+)$/.exec(value);
+  if (!match) throw new InvalidArgumentError("expected name=module, e.g. capture=./my-capture.js");
+  return { ...previous, [match[1]!]: match[2]! };
+}
+
+const program = new Command();
+program.name("frameloom").description("Render HTML compositions to video, frame-exact.").version("0.1.0");
+
+program
+  .command("render")
+  .description("render a composition (project directory or .html file) to a video")
+  .argument("<input>", "project directory (with index.html) or an .html file")
+  .requiredOption("-o, --output <path>", "output file (a directory for png-sequence)")
+  .option("--fps <rate>", "frame rate: integer or rational like 30000/1001")
+  .addOption(new Option("--quality <q>", "H.264 quality preset").choices(["draft", "standard", "high"]))
+  .option("--preset <name>", `output preset (${Object.keys(PRESETS).join(", ")})`)
+  .addOption(new Option("--format <f>", "output format").choices(["mp4", "webm", "mov", "gif", "png-sequence"]))
+  .option("--workers <n>", "browsers capturing in parallel, or auto", parseWorkers, "auto")
+  .addOption(new Option("--route <r>", "capture route").choices(["auto", "streaming", "disk", "sequential"]).default("auto"))
+  .option("--frames <A-B>", "render only frames A to B (inclusive, 0-based)")
+  .option("--crf <n>", "override the preset's CRF", (v) => Number(v))
+  .option("--strict", "fail (instead of warn) on requests outside the project", false)
+  .option("--stage <name=module>", "replace a stage by package name or module path (repeatable)", collectStage, {})
+  .option("--json", "print one JSON object with the result", false)
+  .option("--quiet", "print nothing but errors (and --json output)", false)
+  .action(async (input: string, opts) => {
+    const controller = new AbortController();
+    const onSignal = () => controller.abort(new Error("interrupted"));
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
+    const tty = process.stderr.isTTY && !opts.quiet && !opts.json;
+    const bar = tty
+      ? new cliProgress.SingleBar(
+          { format: "{stage} [{bar}] {value}/{total} frames | {speed} fps | ETA {eta_formatted} | workers {workers}", hideCursor: true },
+          cliProgress.Presets.shades_classic,
+        )
+      : null;
+    let started = false;
+    let lastLine = 0;
+    const startedAt = performance.now();
+    const onProgress = (event: ProgressEvent) => {
+      if (opts.quiet || opts.json) return;
+      const speed = (event.framesDone / ((performance.now() - startedAt) / 1000)).toFixed(1);
+      if (bar) {
+        if (!started && event.totalFrames > 0) {
+          bar.start(event.totalFrames, 0, { stage: event.stage, speed, workers: event.workers });
+          started = true;
+        }
+        if (started) bar.update(event.framesDone, { stage: event.stage, speed, workers: event.workers });
+      } else if (event.stage === "capture" && (performance.now() - lastLine > 2000 || event.framesDone === event.totalFrames)) {
+        lastLine = performance.now();
+        process.stderr.write(`capture ${event.framesDone}/${event.totalFrames} frames, ${speed} fps, workers ${event.workers}\n`);
+      }
+    };
+    try {
+      const summary = await render({
+        input,
+        output: opts.output,
+        fps: opts.fps,
+        quality: opts.quality,
+        preset: opts.preset,
+        format: opts.format,
+        workers: opts.workers,
+        route: opts.route,
+        frames: opts.frames,
+        crf: opts.crf,
+        strict: opts.strict,
+        stages: opts.stage,
+        signal: controller.signal,
+        onProgress,
+        onWarning: (message) => {
+          if (!opts.quiet && !opts.json) process.stderr.write(`warning: ${message}\n`);
+        },
+      });
+      bar?.stop();
+      if (opts.json) process.stdout.write(JSON.stringify(summary) + "\n");
+      else if (!opts.quiet) {
+        process.stdout.write(
+          `${summary.output}\n${summary.frames} frames in ${(summary.wallMs / 1000).toFixed(1)} s (${summary.fps} fps, ${summary.workers} worker(s), ${summary.route})\n`,
+        );
+      }
+    } catch (error) {
+      bar?.stop();
+      const code = isFrameloomError(error) ? error.code : "FLM_ERR_UNKNOWN";
+      if (opts.json) process.stdout.write(JSON.stringify({ error: { code, message: errorMessage(error) } }) + "\n");
+      process.stderr.write(`frameloom: ${errorMessage(error)} [${code}]\n`);
+      process.exitCode = 1;
+    } finally {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    }
+  });
+
+program
+  .command("presets")
+  .description("list output presets")
+  .option("--json", "print JSON", false)
+  .action((opts) => {
+    if (opts.json) {
+      process.stdout.write(JSON.stringify(Object.values(PRESETS), null, 2) + "\n");
+      return;
+    }
+    for (const preset of Object.values(PRESETS)) {
+      process.stdout.write(`${preset.name.padEnd(14)} ${preset.description}\n`);
+    }
+  });
+
+program
+  .command("doctor")
+  .description("check Chromium, ffmpeg encoders, fonts and the HDR addon; --fix installs missing Debian packages (root)")
+  .option("--fix", "install missing system packages with apt-get", false)
+  .option("--json", "print JSON", false)
+  .action(async (opts) => {
+    let checks = await runChecks();
+    if (opts.fix && checks.some((c) => !c.ok && c.packages?.length)) {
+      fix(checks, (line) => process.stderr.write(`doctor: ${line}\n`));
+      checks = await runChecks();
+    }
+    if (opts.json) process.stdout.write(JSON.stringify(checks, null, 2) + "\n");
+    else for (const c of checks) process.stdout.write(`${c.ok ? "ok  " : "FAIL"} ${c.name.padEnd(10)} ${c.detail}\n`);
+    // The HDR addon is optional for SDR renders: only the render essentials decide the exit code.
+    const essential = checks.filter((c) => c.name !== "hdr-addon");
+    if (essential.some((c) => !c.ok)) process.exitCode = 1;
+  });
+
+program.parseAsync(process.argv).catch((error) => {
+  process.stderr.write(`frameloom: ${errorMessage(error)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,3 @@
+export { render, type RenderApiOptions, type RenderSummary } from "./render.js";
+export { defaultStages } from "./defaultStages.js";
+export { runChecks, type Check } from "./doctor.js";

@@ -1,0 +1,77 @@
+/**
+ * The Node API: `render(options)` validates options, wires the default stages (or the ones given),
+ * runs the kernel and returns a summary. The CLI is a thin layer over this.
+ */
+import {
+  Kernel,
+  buildRenderConfig,
+  type KernelHooks,
+  type RenderOptions,
+  type StageSpec,
+} from "@frameloom/kernel";
+import { FrameloomError, fpsToString, type ProgressEvent, type Composition } from "@frameloom/shared-helpers";
+import { defaultStages } from "./defaultStages.js";
+
+export interface RenderApiOptions extends RenderOptions {
+  /** Replace stages by name: a stage object, a package name or a module path. */
+  stages?: Record<string, StageSpec>;
+  signal?: AbortSignal;
+  onProgress?(event: ProgressEvent): void;
+  onWarning?(message: string): void;
+  hooks?: Partial<KernelHooks>;
+}
+
+export interface RenderSummary {
+  output: string;
+  frames: number;
+  /** Render throughput: frames / wall seconds, set-up included. */
+  fps: number;
+  compositionFps: string;
+  width: number;
+  height: number;
+  wallMs: number;
+  perfStages: Record<string, number>;
+  workers: number;
+  route: string;
+  preset: string;
+  warnings: string[];
+}
+
+export async function render(options: RenderApiOptions): Promise<RenderSummary> {
+  const started = performance.now();
+  const { stages: overrides, signal, onProgress, onWarning, hooks, ...renderOptions } = options;
+  const config = buildRenderConfig(renderOptions);
+  const stages = defaultStages();
+  for (const [name, spec] of Object.entries(overrides ?? {})) {
+    if (!(name in stages)) {
+      throw new FrameloomError(
+        "FLM_ERR_CLI_UNKNOWN_STAGE",
+        `--stage ${name}=…: there is no stage named "${name}" (stages: ${Object.keys(stages).join(", ")})`,
+      );
+    }
+    stages[name] = spec;
+  }
+  const kernel = new Kernel();
+  if (onProgress) kernel.addHook("onProgress", onProgress);
+  if (onWarning) kernel.addHook("onWarning", onWarning);
+  const { job, values } = await kernel.render({ config, stages, signal, hooks });
+  const composition = values.composition as Composition;
+  const range = values.range as { from: number; to: number };
+  const capture = values.capture as { route?: string } | undefined;
+  const wallMs = Math.round(performance.now() - started);
+  const frames = range.to - range.from;
+  return {
+    output: config.output,
+    frames,
+    fps: Math.round((frames / (wallMs / 1000)) * 100) / 100,
+    compositionFps: fpsToString(composition.fps),
+    width: composition.width,
+    height: composition.height,
+    wallMs,
+    perfStages: job.perfStages,
+    workers: job.workers,
+    route: capture?.route ?? "custom",
+    preset: config.preset,
+    warnings: job.warnings,
+  };
+}

@@ -1,0 +1,125 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { liveTempDirs, type RenderConfig, type Stage } from "@frameloom/shared-helpers";
+import { Kernel, runRender } from "./kernel.js";
+import { checkStages, resolveStages } from "./stages.js";
+import { buildRenderConfig } from "./config.js";
+
+const out = () => path.join(mkdtempSync(path.join(tmpdir(), "kernel-test-")), "out.txt");
+
+function config(output: string): RenderConfig {
+  return buildRenderConfig({ input: "/nowhere", output });
+}
+
+const produce: Stage = {
+  meta: { name: "produce", kernel: "^1.0.0", needs: ["config"], provides: ["items"] },
+  async run() {
+    return { items: [1, 2, 3] };
+  },
+};
+const write = (fail = false): Stage => ({
+  meta: { name: "write", kernel: "^1.0.0", needs: ["items", "outputPath"], provides: ["written"] },
+  async run(input, ctx) {
+    const { items, outputPath } = input as { items: number[]; outputPath: string };
+    writeFileSync(outputPath, items.join(","));
+    ctx.progress({ framesDone: 3, totalFrames: 3 });
+    if (fail) throw new Error("disk full");
+    return { written: items.length };
+  },
+});
+
+describe("kernel", () => {
+  it("runs stages in order, times each and renames the output on success", async () => {
+    const output = out();
+    const events: string[] = [];
+    const { job, values } = await runRender({
+      config: config(output),
+      stages: { produce, write: write() },
+      hooks: { onStageStart: ({ stage }) => void events.push(`start:${stage}`), onStageEnd: ({ stage }) => void events.push(`end:${stage}`) },
+    });
+    expect(readFileSync(output, "utf8")).toBe("1,2,3");
+    expect(values.written).toBe(3);
+    expect(events).toEqual(["start:produce", "end:produce", "start:write", "end:write"]);
+    expect(Object.keys(job.perfStages)).toEqual(["produceMs", "writeMs"]);
+    expect(job.status).toBe("done");
+  });
+
+  it("leaves no output and no temp dir when a stage fails", async () => {
+    const output = out();
+    const before = liveTempDirs().length;
+    await expect(runRender({ config: config(output), stages: { produce, write: write(true) } })).rejects.toThrow("disk full");
+    expect(existsSync(output)).toBe(false);
+    expect(readFileSyncDir(path.dirname(output))).toEqual([]);
+    expect(liveTempDirs().length).toBe(before);
+  });
+
+  it("refuses a set whose need has no provider, or a duplicate, before running anything", async () => {
+    let ran = false;
+    const spy: Stage = { ...produce, async run() { ran = true; return { items: [] }; } };
+    await expect(runRender({ config: config(out()), stages: { write: write(), produce: spy } })).rejects.toMatchObject({
+      code: "FLM_ERR_KERNEL_STAGE_MISSING_PROVIDER",
+    });
+    expect(ran).toBe(false);
+    expect(() => checkStages([produce, produce])).toThrow(/twice/);
+    expect(() => checkStages([{ ...produce, meta: { ...produce.meta, kernel: "^2.0.0" } }])).toThrow(/needs kernel \^2.0.0/);
+  });
+
+  it("resolves a stage from a module path and refuses an unresolvable one by name", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "kernel-stage-"));
+    const file = path.join(dir, "my-produce.mjs");
+    writeFileSync(
+      file,
+      `export const stage = { meta: { name: "produce", kernel: "^1.0.0", needs: [], provides: ["items"] }, async run() { return { items: [9] }; } };`,
+    );
+    const [resolved] = await resolveStages({ produce: file });
+    expect(await resolved!.run({}, {} as never)).toEqual({ items: [9] });
+    await expect(resolveStages({ capture: "./does-not-exist.js" })).rejects.toThrow(/stage "capture" could not be resolved from "\.\/does-not-exist\.js"/);
+    await expect(resolveStages({ capture: file })).rejects.toThrow(/named "produce"/);
+  });
+
+  it("times a streaming stage until its settled promise and fails on its rejection", async () => {
+    const output = out();
+    const stream: Stage = {
+      meta: { name: "stream", kernel: "^1.0.0", needs: [], provides: ["items"] },
+      async run() {
+        return { items: [1], settled: new Promise((r) => setTimeout(r, 120)) };
+      },
+    };
+    const { job } = await runRender({ config: config(output), stages: { stream, write: write() } });
+    expect(job.perfStages.streamMs).toBeGreaterThanOrEqual(100);
+    const broken: Stage = {
+      ...stream,
+      async run() {
+        return { items: [1], settled: Promise.reject(new Error("browser died")) };
+      },
+    };
+    await expect(runRender({ config: config(out()), stages: { stream: broken, write: write() } })).rejects.toThrow("browser died");
+  });
+
+  it("honours an AbortSignal and rejects unknown hooks", async () => {
+    const controller = new AbortController();
+    const slow: Stage = {
+      meta: { name: "slow", kernel: "^1.0.0", needs: [], provides: ["items"] },
+      run: (_i, ctx) =>
+        new Promise((_, reject) => ctx.signal.addEventListener("abort", () => reject(new Error("stopped")))),
+    };
+    const output = out();
+    const run = runRender({ config: config(output), stages: { slow, write: write() }, signal: controller.signal });
+    setTimeout(() => controller.abort(), 50);
+    await expect(run).rejects.toMatchObject({ code: "FLM_ERR_ABORTED" });
+    expect(existsSync(output)).toBe(false);
+    expect(() => new Kernel().addHook("onExplode" as never, () => {})).toThrow(/unknown hook "onExplode"/);
+  });
+
+  it("refuses an unwritable output before starting", async () => {
+    await expect(runRender({ config: config("/etc/hostname/sub/out.mp4"), stages: { produce } })).rejects.toMatchObject({
+      code: "FLM_ERR_KERNEL_OUTPUT_UNWRITABLE",
+    });
+  });
+});
+
+function readFileSyncDir(dir: string): string[] {
+  return readdirSync(dir);
+}

@@ -1,0 +1,153 @@
+/**
+ * Capture stage: seeks the composition in Chromium frame by frame and screenshots it.
+ *
+ * Input: the compiled `composition` and the frame `range` [from, to) to capture (the compile stage
+ * guarantees 0 ≤ from < to ≤ totalFrames). Output: `capture` = { range, frames } on the streaming
+ * route (an async iterable in index order, consumed by the encoder with back-pressure; `settled`
+ * resolves when it is drained) or { range, framesOnDisk } on the disk/sequential routes.
+ *
+ * Invariants: every frame in the range is delivered exactly once, frame i shows composition time
+ * frameTime(i); all browsers and the file server are closed on every exit path; a page exception
+ * fails the render with the page's message; a crashed browser is retried (once per chunk on the
+ * streaming route, adaptive retry on the disk route).
+ */
+import path from "node:path";
+import {
+  abortError,
+  type CaptureRoute,
+  type Composition,
+  type FrameRange,
+  type FramesOnDisk,
+  type FrameStream,
+  type Stage,
+  type StageContext,
+  type StageMeta,
+} from "@frameloom/shared-helpers";
+import { startFileServer } from "../server/fileServer.js";
+import { BrowserSession } from "./browserSession.js";
+import { captureToDisk } from "./diskRoute.js";
+import { streamFrames } from "./streamingRoute.js";
+import { autoWorkers } from "./workers.js";
+
+export interface CaptureStageInput {
+  composition: Composition;
+  range: FrameRange;
+}
+
+export interface CaptureOutput {
+  range: FrameRange;
+  route: CaptureRoute;
+  /** Streaming route. */
+  frames?: FrameStream;
+  /** Disk and sequential routes. */
+  framesOnDisk?: FramesOnDisk;
+}
+
+export interface CaptureStageResult {
+  capture: CaptureOutput;
+  /** Resolves when every frame was delivered (and browsers closed); rejects with the capture failure. */
+  settled: Promise<{ captureMs: number; workers: number }>;
+}
+
+export const meta: StageMeta = {
+  name: "capture",
+  kernel: "^1.0.0",
+  needs: ["composition", "range"],
+  provides: ["capture"],
+};
+
+export function chooseRoute(requested: CaptureRoute | "auto"): CaptureRoute {
+  return requested === "auto" ? "streaming" : requested;
+}
+
+export async function runCaptureStage(input: CaptureStageInput, ctx: StageContext): Promise<CaptureStageResult> {
+  const { composition, range } = input;
+  const { config } = ctx;
+  const started = performance.now();
+  const route = chooseRoute(config.route);
+  const total = range.to - range.from;
+  let workers =
+    route === "sequential"
+      ? 1
+      : config.workers === "auto"
+        ? autoWorkers(total, composition.width, composition.height)
+        : Math.min(config.workers, total);
+  const server = await startFileServer({
+    root: composition.projectDir,
+    entryUrlPath: composition.entryUrlPath,
+    entryHtml: composition.html,
+  });
+  const openSession = (worker: number, attempt: number) =>
+    BrowserSession.open({
+      composition,
+      entryUrl: server.entryUrl,
+      origin: server.origin,
+      capture: config.capture,
+      strict: config.strict,
+      warn: ctx.warn,
+      signal: ctx.signal,
+      profileDir: BrowserSession.profileDirFor(ctx.workDir, worker, attempt),
+    });
+  const report = (framesDone: number) => ctx.progress({ framesDone, totalFrames: total, workers });
+  report(0);
+
+  if (route === "streaming") {
+    let resolveSettled!: (v: { captureMs: number; workers: number }) => void;
+    let rejectSettled!: (e: unknown) => void;
+    const settled = new Promise<{ captureMs: number; workers: number }>((res, rej) => {
+      resolveSettled = res;
+      rejectSettled = rej;
+    });
+    const inner = streamFrames({ range, workers, openSession, signal: ctx.signal, onFrame: report });
+    // If the consumer never starts (a later stage failed first), abort still closes everything.
+    ctx.signal.addEventListener(
+      "abort",
+      () => {
+        void server.close();
+        rejectSettled(abortError(ctx.signal));
+      },
+      { once: true },
+    );
+    async function* frames(): AsyncGenerator<import("@frameloom/shared-helpers").Frame> {
+      try {
+        yield* inner;
+        resolveSettled({ captureMs: performance.now() - started, workers });
+      } catch (error) {
+        rejectSettled(error);
+        throw error;
+      } finally {
+        await server.close();
+        resolveSettled({ captureMs: performance.now() - started, workers });
+      }
+    }
+    return { capture: { range, route, frames: frames() }, settled };
+  }
+
+  try {
+    const result = await captureToDisk({
+      range,
+      workers,
+      dir: path.join(ctx.workDir, "frames"),
+      capture: config.capture,
+      openSession,
+      signal: ctx.signal,
+      onFrame: report,
+      onWorkersChanged: (next, reason) => {
+        workers = next;
+        ctx.warn(`capture retry with ${next} worker(s): ${reason}`);
+        ctx.progress({ framesDone: 0, totalFrames: total, workers: next, message: "retry" });
+      },
+    });
+    return {
+      capture: { range, route, framesOnDisk: result.framesOnDisk },
+      settled: Promise.resolve({ captureMs: performance.now() - started, workers: result.workers }),
+    };
+  } finally {
+    await server.close();
+  }
+}
+
+export const stage: Stage<CaptureStageInput, { capture: CaptureOutput }> = {
+  meta,
+  run: (input, ctx) => runCaptureStage(input, ctx),
+};

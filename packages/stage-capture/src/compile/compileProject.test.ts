@@ -1,0 +1,179 @@
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { frameCount, isFrameloomError } from "@frameloom/shared-helpers";
+import { compileProject, FRAGMENT_RESET } from "./compileProject.js";
+import { CompileErrors } from "./errors.js";
+
+let base: string;
+let counter = 0;
+
+beforeAll(async () => {
+  base = await mkdtemp(path.join(tmpdir(), "flm-compile-"));
+});
+afterAll(async () => {
+  await rm(base, { recursive: true, force: true });
+});
+
+async function project(files: Record<string, string>): Promise<string> {
+  const dir = path.join(base, `p${counter++}`);
+  for (const [name, content] of Object.entries(files)) {
+    await mkdir(path.dirname(path.join(dir, name)), { recursive: true });
+    await writeFile(path.join(dir, name), content);
+  }
+  return dir;
+}
+
+const root = (attrs: string, inner = ""): string => `<div id="root" data-composition-id="main" ${attrs}>${inner}</div>`;
+
+async function expectCode(promise: Promise<unknown>, code: string, ...parts: string[]): Promise<Error> {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(isFrameloomError(error), String(error)).toBe(true);
+  const err = error as Error & { code: string };
+  expect(err.code).toBe(code);
+  for (const part of parts) expect(err.message).toContain(part);
+  return err;
+}
+
+describe("compileProject", () => {
+  it("wraps a fragment in a full document with the reset and reads the root", async () => {
+    const dir = await project({ "index.html": `  \n${root('data-width="1920" data-height="1080" data-duration="5" data-fps="60"')}` });
+    const compiled = await compileProject(dir);
+    expect(compiled.html.toLowerCase()).toMatch(/^<!doctype html>/);
+    expect(compiled.html).toContain(FRAGMENT_RESET);
+    expect(compiled.html).toContain('data-composition-id="main"');
+    expect(compiled).toMatchObject({
+      id: "main",
+      projectDir: dir,
+      entryFile: path.join(dir, "index.html"),
+      entryUrlPath: "index.html",
+      width: 1920,
+      height: 1080,
+      fps: { num: 60, den: 1 },
+      durationSec: 5,
+      media: [],
+      warnings: [],
+    });
+  });
+
+  it("keeps a full document as is (no reset) and accepts an .html file as input", async () => {
+    const dir = await project({
+      "scenes/a.html": `<!DOCTYPE html><html><head><title>x</title></head><body>${root('data-width="640" data-height="360"')}</body></html>`,
+    });
+    const compiled = await compileProject(path.join(dir, "scenes/a.html"), { fps: { num: 24, den: 1 } });
+    expect(compiled.html).not.toContain(FRAGMENT_RESET);
+    expect(compiled.projectDir).toBe(path.join(dir, "scenes"));
+    expect(compiled.entryUrlPath).toBe("a.html");
+    expect(compiled.fps).toEqual({ num: 24, den: 1 });
+    expect(compiled.durationSec).toBeNull();
+  });
+
+  it("treats a document that starts with a comment then <!doctype html> as full", async () => {
+    const dir = await project({ "index.html": `<!-- generated -->\n<!doctype html><html><body>${root('data-width="10" data-height="10"')}</body></html>` });
+    const compiled = await compileProject(dir);
+    expect(compiled.html).not.toContain(FRAGMENT_RESET);
+    expect(compiled.id).toBe("main");
+  });
+
+  it("warns that data-composition-src is not inlined yet", async () => {
+    const dir = await project({ "index.html": root('data-width="10" data-height="10"', '<div data-composition-id="x" data-composition-src="compositions/x.html"></div>') });
+    const compiled = await compileProject(dir);
+    expect(compiled.warnings.join("\n")).toContain('data-composition-src="compositions/x.html"');
+  });
+
+  it("defaults to 1080x1920 at 30 fps with a warning, and prefers data-root", async () => {
+    const dir = await project({
+      "index.html": `<div data-composition-id="first"></div><div data-composition-id="real" data-root="true" data-composition-duration="2"></div>`,
+    });
+    const compiled = await compileProject(dir);
+    expect(compiled.id).toBe("real");
+    expect([compiled.width, compiled.height]).toEqual([1080, 1920]);
+    expect(compiled.fps).toEqual({ num: 30, den: 1 });
+    expect(compiled.durationSec).toBe(2);
+    expect(compiled.warnings.join("\n")).toContain("data-width");
+  });
+
+  it("reads a rational fps exactly (30000/1001, 1 s → 30 frames)", async () => {
+    const dir = await project({ "index.html": root('data-width="100" data-height="100" data-fps="30000/1001" data-duration="1"') });
+    const compiled = await compileProject(dir);
+    expect(compiled.fps).toEqual({ num: 30000, den: 1001 });
+    expect(frameCount(compiled.durationSec!, compiled.fps)).toBe(30);
+  });
+
+  it("names the absolute path it looked for when the entry is missing", async () => {
+    const dir = await project({ "other.html": "x" });
+    await expectCode(compileProject(dir), CompileErrors.ENTRY_MISSING, path.join(dir, "index.html"));
+    await expectCode(compileProject(path.join(dir, "nope.html")), CompileErrors.ENTRY_MISSING, path.join(dir, "nope.html"));
+  });
+
+  it("refuses an index.html that is not a file", async () => {
+    const dir = await project({ "index.html/x.txt": "x" });
+    await expectCode(compileProject(dir), CompileErrors.ENTRY_NOT_FILE, path.join(dir, "index.html"));
+  });
+
+  it("refuses a document without data-composition-id", async () => {
+    const dir = await project({ "index.html": "<div>hello</div>" });
+    await expectCode(compileProject(dir), CompileErrors.NO_COMPOSITION, path.join(dir, "index.html"), "data-composition-id");
+  });
+
+  it.each(["0", "-2", "abc", "", "1.5s"])('refuses root data-duration="%s"', async (value) => {
+    const dir = await project({ "index.html": root(`data-width="100" data-height="100" data-duration="${value}"`) });
+    await expectCode(compileProject(dir), CompileErrors.BAD_DURATION, `data-duration="${value}"`, path.join(dir, "index.html"));
+  });
+
+  it.each([
+    ['data-width="abc" data-height="100"', 'data-width="abc"'],
+    ['data-width="100.5" data-height="100"', 'data-width="100.5"'],
+    ['data-width="100" data-height="0"', 'data-height="0"'],
+    ['data-width="9000" data-height="100"', 'data-width="9000"'],
+  ])("refuses bad sizes (%s)", async (attrs, named) => {
+    const dir = await project({ "index.html": root(attrs) });
+    await expectCode(compileProject(dir), CompileErrors.BAD_SIZE, named, path.join(dir, "index.html"));
+  });
+
+  it("refuses a bad data-fps", async () => {
+    const dir = await project({ "index.html": root('data-width="100" data-height="100" data-fps="29.97"') });
+    await expectCode(compileProject(dir), CompileErrors.BAD_FPS, 'data-fps="29.97"', "30000/1001");
+  });
+
+  it("collects local media with resolved timing and skips remote URLs", async () => {
+    const dir = await project({
+      "assets/a.mp4": "v",
+      "assets/b.mp3": "a",
+      "assets/c.png": "i",
+      "index.html": root(
+        'data-width="100" data-height="100"',
+        `<div id="scene" data-start="0" data-duration="2"></div>
+         <video src="assets/a.mp4" data-start="scene + 1" data-duration="3" data-media-start="2" muted></video>
+         <div data-composition-id="child" data-start="4">
+           <audio id="music" src="./assets/b.mp3?v=1" data-start="1" data-end="6" data-playback-start="0.5"></audio>
+         </div>
+         <img src="/assets/c.png"><img src="https://example.com/x.png"><img src="data:image/png;base64,AA==">`,
+      ),
+    });
+    const compiled = await compileProject(dir);
+    expect(compiled.media).toEqual([
+      { kind: "video", path: path.join(dir, "assets/a.mp4"), id: "hf-video-0", start: 3, duration: 3, mediaStart: 2 },
+      { kind: "audio", path: path.join(dir, "assets/b.mp3"), id: "music", start: 5, duration: 1, mediaStart: 0.5 },
+      { kind: "image", path: path.join(dir, "assets/c.png"), id: "hf-image-0", start: 0, duration: null, mediaStart: 0 },
+    ]);
+    expect(compiled.html).toContain('id="hf-video-0"');
+  });
+
+  it("inserts data-start=0 on media without one", async () => {
+    const dir = await project({ "a.mp3": "a", "index.html": root('data-width="100" data-height="100"', '<audio src="a.mp3"></audio>') });
+    const compiled = await compileProject(dir);
+    expect(compiled.html).toMatch(/<audio src="a.mp3" data-start="0" data-hf-auto-start="" id="hf-audio-0">/);
+  });
+
+  it("names the element and path of missing media, and refuses media outside the project", async () => {
+    const dir = await project({ "index.html": root('data-width="100" data-height="100"', '<video id="v1" src="assets/missing.mp4"></video>') });
+    await expectCode(compileProject(dir), CompileErrors.MEDIA_MISSING, 'id="v1"', path.join(dir, "assets/missing.mp4"));
+    const dir2 = await project({ "index.html": root('data-width="100" data-height="100"', '<img src="../outside.png">') });
+    await expectCode(compileProject(dir2), CompileErrors.MEDIA_OUTSIDE_PROJECT, "../outside.png");
+  });
+});

@@ -1,0 +1,365 @@
+/**
+ * Encode stage: turns the captured (or composited) frames of `[range.from, range.to)` into the
+ * output file with ffmpeg, muxing an optional audio track.
+ *
+ * Routes:
+ * - streaming (`frames`): frames are piped to ffmpeg's stdin as they arrive, honouring back-pressure
+ *   (we await 'drain', and only pull the next frame once the pipe accepts more).
+ * - disk (`framesOnDisk`): ffmpeg reads the numbered files itself (`-start_number range.from`).
+ * - png-sequence with PNG frames: files are written/copied as-is (no re-encode); other inputs go
+ *   through ffmpeg.
+ *
+ * Inputs: composition size and fps (exact rational), exactly one frame source, the range, the
+ * output path (a temp name the kernel renames on success; a directory for png-sequence), the
+ * EncodeSettings a preset resolved to, and an optional audio file (mp4/mov: AAC 192k, webm: Opus).
+ * Output: the file (or directory), the number of frames in it (always `to - from`), and `encodeMs`.
+ *
+ * Invariants:
+ * - Frames must arrive in index order starting at `range.from`; a gap or reordering fails with
+ *   FLM_ERR_ENCODE_FRAME_OUT_OF_ORDER naming the frame; a short stream fails with FRAME_MISSING.
+ * - Every ffmpeg failure (start, early exit, EPIPE, non-zero exit) is FLM_ERR_ENCODE_FFMPEG_FAILED
+ *   with the last 15 lines of ffmpeg's stderr in the message.
+ * - On abort (ctx.signal) or any failure the ffmpeg process tree is killed and awaited, the frame
+ *   stream is released, and no partial output is left behind. Aborts reject with FLM_ERR_ABORTED.
+ * - This stage never touches RenderJob; it reports progress through ctx.progress only.
+ */
+import type { ChildProcess } from "node:child_process";
+import { constants } from "node:fs";
+import { access, copyFile, mkdir, readdir, rm, stat, writeFile } from "node:fs/promises";
+import path from "node:path";
+import {
+  FrameloomError,
+  abortError,
+  assertNotAborted,
+  assertRange,
+  findFfmpeg,
+  type Composition,
+  type EncodeSettings,
+  type Frame,
+  type FrameEncoding,
+  type FrameRange,
+  type FrameStream,
+  type FramesOnDisk,
+  type Stage,
+  type StageContext,
+  type StageMeta,
+} from "@frameloom/shared-helpers";
+import { EncodeErrors } from "./errors.js";
+import { buildFfmpegArgs, rawFrameBytes, takesAudio, validateSettings, type FfmpegInput } from "./ffmpegArgs.js";
+import { startFfmpeg, type FfmpegProcess } from "./ffmpegProcess.js";
+
+export interface EncodeStageInput {
+  /** Pixel size of every frame and the exact frame rate (guaranteed valid by compile). */
+  composition: Pick<Composition, "width" | "height" | "fps">;
+  /** Streaming route: frames in index order from `range.from`. Exactly one of frames / framesOnDisk. */
+  frames?: FrameStream;
+  /** Disk route: numbered files covering `range` (written by capture). */
+  framesOnDisk?: FramesOnDisk;
+  /** Frames to encode, `[from, to)`; the output holds exactly `to - from` frames. */
+  range: FrameRange;
+  /** File to write (a temp name the kernel renames on success); a directory for png-sequence. */
+  outputPath: string;
+  settings: EncodeSettings;
+  /** Optional audio file to mux (mp4/mov: AAC 192k, webm: Opus 128k; ignored with a warning for gif/png-sequence). */
+  audioPath?: string;
+  /** Test/diagnostic hook: called with the ffmpeg child right after it is spawned. */
+  onSpawn?: (child: ChildProcess) => void;
+}
+
+export interface EncodeStageResult {
+  outputPath: string;
+  /** Frames in the output (`range.to - range.from`). */
+  frames: number;
+  /** Wall time of the stage in milliseconds. */
+  encodeMs: number;
+}
+
+export type EncodeContext = Pick<StageContext, "signal" | "progress" | "warn">;
+
+const PROGRESS_EVERY = 5;
+
+function inputError(message: string): FrameloomError {
+  return new FrameloomError(EncodeErrors.INPUT_INVALID, `encode input: ${message}`);
+}
+
+/** `frame_%06d.jpg` + 12 → `frame_000012.jpg` (printf `%d` / `%0Nd`, as ffmpeg's image2 reads it). */
+export function patternFileName(pattern: string, index: number): string {
+  return pattern.replace(/%(0?)(\d*)d/, (_m, zero: string, width: string) =>
+    String(index).padStart(Number(width || 0), zero ? "0" : " "),
+  );
+}
+
+const sequenceName = (position: number): string => `frame_${String(position).padStart(6, "0")}.png`;
+
+function validateInput(input: EncodeStageInput): void {
+  const { width, height } = input.composition;
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
+    throw inputError(`composition size ${width}x${height} is not a positive integer size`);
+  }
+  if ((input.frames === undefined) === (input.framesOnDisk === undefined)) {
+    throw inputError("give exactly one of frames (streaming route) or framesOnDisk (disk route)");
+  }
+  assertRange(input.range);
+  const disk = input.framesOnDisk;
+  if (disk && (input.range.from < disk.range.from || input.range.to > disk.range.to)) {
+    throw inputError(
+      `range [${input.range.from}, ${input.range.to}) is outside the frames on disk [${disk.range.from}, ${disk.range.to})`,
+    );
+  }
+  if (typeof input.outputPath !== "string" || input.outputPath === "") throw inputError("outputPath is empty");
+  validateSettings(input.settings);
+}
+
+async function prepareOutput(input: EncodeStageInput): Promise<{ createdDir: boolean }> {
+  const isDir = input.settings.format === "png-sequence";
+  const dir = isDir ? input.outputPath : path.dirname(input.outputPath);
+  try {
+    let createdDir = false;
+    if (isDir) createdDir = (await mkdir(dir, { recursive: true })) !== undefined;
+    await access(dir, constants.W_OK);
+    if (!(await stat(dir)).isDirectory()) throw Object.assign(new Error("not a directory"), { code: "ENOTDIR" });
+    return { createdDir };
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? "error";
+    throw new FrameloomError(
+      EncodeErrors.OUTPUT_UNWRITABLE,
+      `cannot write output "${input.outputPath}": directory "${dir}" is missing or not writable (${code})`,
+      { cause: e },
+    );
+  }
+}
+
+async function removeOutput(input: EncodeStageInput, createdDir: boolean, count: number): Promise<void> {
+  if (input.settings.format !== "png-sequence") {
+    await rm(input.outputPath, { force: true });
+    return;
+  }
+  if (createdDir) {
+    await rm(input.outputPath, { recursive: true, force: true });
+    return;
+  }
+  for (let i = 1; i <= count; i++) await rm(path.join(input.outputPath, sequenceName(i)), { force: true });
+}
+
+/** Pulls frames in order, checking index/encoding/size; `consume` is called once per frame. */
+async function pumpFrames(
+  input: EncodeStageInput,
+  ctx: EncodeContext,
+  first: IteratorResult<Frame>,
+  it: AsyncIterator<Frame>,
+  failure: Promise<never>,
+  consume: (frame: Frame, position: number) => Promise<void>,
+): Promise<void> {
+  const { from, to } = input.range;
+  const total = to - from;
+  let result = first;
+  let encoding: FrameEncoding | undefined;
+  for (let expected = from; expected < to; expected++) {
+    if (result.done) {
+      throw new FrameloomError(
+        EncodeErrors.FRAME_MISSING,
+        `frame stream ended at frame ${expected}; frames [${expected}, ${to}) never arrived`,
+      );
+    }
+    const frame = result.value;
+    if (frame.index !== expected) {
+      throw new FrameloomError(
+        EncodeErrors.FRAME_OUT_OF_ORDER,
+        `frame ${frame.index} arrived where frame ${expected} was expected (frames must come in index order from ${from})`,
+        { details: { frame: frame.index, expected } },
+      );
+    }
+    encoding ??= frame.encoding;
+    if (frame.encoding !== encoding) {
+      throw new FrameloomError(EncodeErrors.FRAME_INVALID, `frame ${frame.index} is ${frame.encoding} but earlier frames are ${encoding}`);
+    }
+    const bytes = rawFrameBytes(frame.encoding, input.composition.width, input.composition.height);
+    if (bytes !== null && frame.data.byteLength !== bytes) {
+      throw new FrameloomError(
+        EncodeErrors.FRAME_INVALID,
+        `frame ${frame.index} has ${frame.data.byteLength} bytes; ${frame.encoding} at ${input.composition.width}x${input.composition.height} needs ${bytes}`,
+      );
+    }
+    await consume(frame, expected - from + 1);
+    const done = expected - from + 1;
+    if (done % PROGRESS_EVERY === 0 || done === total) ctx.progress({ framesDone: done, totalFrames: total });
+    if (done === total) break;
+    assertNotAborted(ctx.signal);
+    const next = it.next();
+    next.catch(() => {});
+    result = await Promise.race([next, failure]);
+  }
+}
+
+function abortPromise(signal: AbortSignal): Promise<never> {
+  const p = new Promise<never>((_, reject) => {
+    if (signal.aborted) reject(abortError(signal));
+    else signal.addEventListener("abort", () => reject(abortError(signal)), { once: true });
+  });
+  p.catch(() => {});
+  return p;
+}
+
+function releaseStream(it: AsyncIterator<Frame> | undefined): void {
+  if (!it?.return) return;
+  try {
+    void Promise.resolve(it.return()).catch(() => {});
+  } catch {
+    /* a broken iterator cannot stop us cleaning up */
+  }
+}
+
+async function runFfmpeg(
+  input: EncodeStageInput,
+  ctx: EncodeContext,
+  source: FfmpegInput,
+  feed?: (proc: FfmpegProcess) => Promise<void>,
+): Promise<void> {
+  const total = input.range.to - input.range.from;
+  const args = buildFfmpegArgs({
+    width: input.composition.width,
+    height: input.composition.height,
+    fps: input.composition.fps,
+    input: source,
+    frames: total,
+    outputPath: input.outputPath,
+    settings: input.settings,
+    audioPath: takesAudio(input.settings.format) ? input.audioPath : undefined,
+  });
+  let lastReported = 0;
+  const proc = startFfmpeg(findFfmpeg(), args, {
+    signal: ctx.signal,
+    onSpawn: input.onSpawn,
+    onFrame: feed
+      ? undefined
+      : (frame) => {
+          const done = Math.min(frame, total);
+          if (done > lastReported) {
+            lastReported = done;
+            ctx.progress({ framesDone: done, totalFrames: total });
+          }
+        },
+  });
+  try {
+    if (feed) await feed(proc);
+    await proc.finish();
+  } catch (e) {
+    await proc.kill();
+    if (ctx.signal.aborted) throw abortError(ctx.signal);
+    throw e;
+  }
+}
+
+async function encodeStream(input: EncodeStageInput, ctx: EncodeContext, written: { count: number }): Promise<void> {
+  const it = (input.frames as FrameStream)[Symbol.asyncIterator]();
+  try {
+    const aborted = abortPromise(ctx.signal);
+    const first = it.next();
+    first.catch(() => {});
+    const firstResult = await Promise.race([first, aborted]);
+    const encoding = firstResult.done ? "png" : firstResult.value.encoding;
+    if (encoding === "jpeg" && input.settings.alpha) ctx.warn("encode: JPEG frames carry no alpha; the output will be opaque");
+
+    if (input.settings.format === "png-sequence" && encoding === "png") {
+      await pumpFrames(input, ctx, firstResult, it, aborted, async (frame, position) => {
+        await writeFile(path.join(input.outputPath, sequenceName(position)), frame.data);
+        written.count = position;
+        assertNotAborted(ctx.signal);
+      });
+      return;
+    }
+    if (firstResult.done) await pumpFrames(input, ctx, firstResult, it, aborted, async () => {});
+    await runFfmpeg(input, ctx, { kind: "pipe", encoding }, (proc) =>
+      pumpFrames(input, ctx, firstResult, it, proc.failure, async (frame, position) => {
+        await proc.write(frame.data);
+        written.count = position;
+      }),
+    );
+  } finally {
+    releaseStream(it);
+  }
+}
+
+async function encodeDisk(input: EncodeStageInput, ctx: EncodeContext, written: { count: number }): Promise<void> {
+  const disk = input.framesOnDisk as FramesOnDisk;
+  const { from, to } = input.range;
+  const present = new Set(await readdir(disk.dir).catch(() => [] as string[]));
+  for (let i = from; i < to; i++) {
+    const name = patternFileName(disk.pattern, i);
+    if (!present.has(name)) {
+      throw new FrameloomError(EncodeErrors.FRAME_MISSING, `frame ${i} is missing from the frames directory (expected ${name})`, {
+        details: { frame: i },
+      });
+    }
+  }
+  if (disk.encoding === "jpeg" && input.settings.alpha) ctx.warn("encode: JPEG frames carry no alpha; the output will be opaque");
+  if (input.settings.format === "png-sequence" && disk.encoding === "png") {
+    for (let i = from; i < to; i++) {
+      assertNotAborted(ctx.signal);
+      const position = i - from + 1;
+      await copyFile(path.join(disk.dir, patternFileName(disk.pattern, i)), path.join(input.outputPath, sequenceName(position)));
+      written.count = position;
+      if (position % PROGRESS_EVERY === 0 || i === to - 1) ctx.progress({ framesDone: position, totalFrames: to - from });
+    }
+    return;
+  }
+  await runFfmpeg(input, ctx, {
+    kind: "files",
+    encoding: disk.encoding,
+    pattern: path.join(path.resolve(disk.dir), disk.pattern),
+    startNumber: from,
+  });
+}
+
+/** Encodes `[range.from, range.to)` into `outputPath`. See the header for the contract. */
+export async function runEncodeStage(input: EncodeStageInput, ctx: EncodeContext): Promise<EncodeStageResult> {
+  const started = performance.now();
+  assertNotAborted(ctx.signal);
+  validateInput(input);
+  if (input.audioPath !== undefined && !takesAudio(input.settings.format)) {
+    ctx.warn(`encode: ${input.settings.format} output has no audio track; the audio file is not used`);
+  }
+  const { createdDir } = await prepareOutput(input);
+  const written = { count: 0 };
+  try {
+    if (input.frames) await encodeStream(input, ctx, written);
+    else await encodeDisk(input, ctx, written);
+    assertNotAborted(ctx.signal);
+  } catch (e) {
+    await removeOutput(input, createdDir, input.range.to - input.range.from).catch(() => {});
+    if (ctx.signal.aborted) throw abortError(ctx.signal);
+    throw e;
+  }
+  return { outputPath: input.outputPath, frames: input.range.to - input.range.from, encodeMs: Math.round(performance.now() - started) };
+}
+
+export const meta: StageMeta = { name: "encode", kernel: "^1.0.0", needs: ["composition", "capture", "outputPath"], provides: ["encoded"] };
+
+/** What the kernel hands the encode stage. */
+export interface EncodeStageKernelInput {
+  composition: Composition;
+  capture: { range: FrameRange; frames?: FrameStream; framesOnDisk?: FramesOnDisk };
+  /** Given by the kernel: a temp name next to the final output. */
+  outputPath: string;
+  /** Optional mixed audio track from media prep. */
+  audioPath?: string;
+}
+
+export const stage: Stage<EncodeStageKernelInput, { encoded: EncodeStageResult }> = {
+  meta,
+  async run(input, ctx) {
+    const encoded = await runEncodeStage(
+      {
+        composition: input.composition,
+        frames: input.capture.frames,
+        framesOnDisk: input.capture.framesOnDisk,
+        range: input.capture.range,
+        outputPath: input.outputPath,
+        settings: ctx.config.encode,
+        audioPath: typeof input.audioPath === "string" ? input.audioPath : undefined,
+      },
+      ctx,
+    );
+    return { encoded };
+  },
+};

@@ -1,0 +1,74 @@
+/**
+ * BT.2100 / BT.2408 transfer functions, exact double-precision maths (no tables). The reference
+ * compositor uses these directly; the C++ addon builds its lookup tables from the same formulas.
+ */
+
+/** SDR reference white (BT.2408): linear 1.0 = 203 nits. */
+export const REFERENCE_WHITE_NITS = 203;
+/** HLG nominal display peak used for the OOTF. */
+export const HLG_DISPLAY_PEAK_NITS = 1000;
+/** HLG system gamma at 1000 nits. */
+export const HLG_SYSTEM_GAMMA = 1.2;
+
+const M1 = 2610 / 16384;
+const M2 = (2523 / 4096) * 128;
+const C1 = 3424 / 4096;
+const C2 = (2413 / 4096) * 32;
+const C3 = (2392 / 4096) * 32;
+const HLG_A = 0.17883277;
+const HLG_B = 1 - 4 * HLG_A;
+const HLG_C = 0.5 - HLG_A * Math.log(4 * HLG_A);
+
+const clamp01 = (v: number): number => (v < 0 ? 0 : v > 1 ? 1 : v);
+
+/** PQ inverse EOTF: absolute nits (0..10000) → signal 0..1. */
+function pqEncode(nits: number): number {
+  const y = Math.pow(clamp01(nits / 10000), M1);
+  return Math.pow((C1 + C2 * y) / (1 + C3 * y), M2);
+}
+/** PQ EOTF: signal 0..1 → absolute nits. */
+function pqDecode(e: number): number {
+  const p = Math.pow(clamp01(e), 1 / M2);
+  return 10000 * Math.pow(Math.max(p - C1, 0) / (C2 - C3 * p), 1 / M1);
+}
+/** HLG OETF: scene linear 0..1 → signal. */
+function hlgOetf(scene: number): number {
+  const e = clamp01(scene);
+  return e <= 1 / 12 ? Math.sqrt(3 * e) : HLG_A * Math.log(12 * e - HLG_B) + HLG_C;
+}
+/** HLG inverse OETF: signal → scene linear 0..1. */
+function hlgInverseOetf(signal: number): number {
+  const v = clamp01(signal);
+  return v <= 0.5 ? (v * v) / 3 : (Math.exp((v - HLG_C) / HLG_A) + HLG_B) / 12;
+}
+/** Display nits on a 1000-nit HLG display → signal (inverse OOTF per component, then OETF). 203 → 0.75. */
+function hlgEncode(nits: number): number {
+  return hlgOetf(Math.pow(clamp01(nits / HLG_DISPLAY_PEAK_NITS), 1 / HLG_SYSTEM_GAMMA));
+}
+/** HLG signal → display nits on a 1000-nit display (inverse OETF, then OOTF per component). 0.75 → 203. */
+function hlgDecode(signal: number): number {
+  return HLG_DISPLAY_PEAK_NITS * Math.pow(hlgInverseOetf(signal), HLG_SYSTEM_GAMMA);
+}
+/** sRGB EOTF (IEC 61966-2-1), 0..1 → linear 0..1. */
+function srgbToLinear(v: number): number {
+  return v <= 0.04045 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+}
+/** SDR video (BT.1886 with black level 0, i.e. pure gamma 2.4): 0..1 → linear 0..1 (1.0 = SDR white). */
+function sdrVideoToLinear(v: number): number {
+  return Math.pow(clamp01(v), 2.4);
+}
+
+/** BT.709 → BT.2020 primaries in linear light (BT.2087), row-major. */
+export const BT709_TO_BT2020: readonly number[] = [0.6274, 0.3293, 0.0433, 0.0691, 0.9195, 0.0114, 0.0164, 0.088, 0.8956];
+
+/** The exact transfer functions, shared by the reference compositor and the tests. */
+export const transfer = {
+  pqEncode,
+  pqDecode,
+  hlgOetf,
+  hlgInverseOetf,
+  hlgEncode,
+  hlgDecode,
+  srgbToLinear,
+  sdrVideoToLinear,
+} as const;

@@ -1,0 +1,69 @@
+/** Output transfer of the composited frame. */
+export type HdrTransfer = "pq" | "hlg";
+/** Transfer of a video layer: PQ / HLG (BT.2020) or SDR (BT.709, gamma 2.4). */
+export type SourceTransfer = "pq" | "hlg" | "sdr";
+
+/** A DOM layer: 8-bit sRGB RGBA with straight alpha, exactly the output frame size (width·height·4 bytes). */
+export interface DomLayer {
+  kind: "dom";
+  rgba: Buffer;
+}
+
+/** A video layer: rgb48le (16-bit LE per channel) of its own size, placed into `rect` (output pixels). */
+export interface VideoLayer {
+  kind: "video";
+  rgb48: Buffer;
+  width: number;
+  height: number;
+  transfer: SourceTransfer;
+  /** Destination in output pixels; may lie partly outside the frame (clipped). */
+  rect: { x: number; y: number; width: number; height: number };
+  /** 0..1, default 1. */
+  opacity?: number;
+  /** CSS object-fit, default "fill". Sampling is nearest-neighbour at pixel centres. */
+  fit?: "cover" | "contain" | "fill";
+}
+
+export type Layer = DomLayer | VideoLayer;
+
+export type Implementation = "native" | "reference";
+
+export interface CompositorOptions {
+  /** Output size in pixels; even for yuv420p10le. */
+  width: number;
+  height: number;
+  transfer: HdrTransfer;
+  /** rgb48le: full-range 16-bit RGB; yuv420p10le: planar, 10-bit in 16-bit LE words, limited range. */
+  output: "rgb48le" | "yuv420p10le";
+  /** Native worker threads; default = hardware concurrency. */
+  threads?: number;
+  /** Default "native". "auto" = native when the addon loads, else reference (see `Compositor.warning`). */
+  implementation?: Implementation | "auto";
+}
+
+export interface Compositor {
+  readonly implementation: Implementation;
+  /** Set when "auto" fell back to the reference implementation. */
+  readonly warning?: string;
+  /**
+   * Composites one frame, bottom layer first (black below it). Resolves to a new Buffer the caller owns;
+   * calls on one compositor run one after another.
+   */
+  compose(layers: Layer[]): Promise<Buffer>;
+  /** Releases the native threads and buffers (after frames already queued). Idempotent. */
+  close(): void;
+}
+
+/** Validated, normalised options (defaults filled in). */
+export interface ResolvedOptions {
+  width: number;
+  height: number;
+  transfer: HdrTransfer;
+  output: "rgb48le" | "yuv420p10le";
+  threads: number;
+}
+
+export function outputLength(o: { width: number; height: number; output: "rgb48le" | "yuv420p10le" }): number {
+  const px = o.width * o.height;
+  return o.output === "rgb48le" ? px * 6 : px * 2 + (px / 4) * 4;
+}
