@@ -8,6 +8,12 @@
 
 #include "transfer.h"
 
+#if defined(__SSE4_1__) && defined(__SSSE3__)
+#include <smmintrin.h>
+#include <tmmintrin.h>
+#define FLM_YUV_SSE41 1
+#endif
+
 namespace flm {
 
 namespace {
@@ -15,8 +21,7 @@ namespace {
 constexpr float kKr = 0.2627f;
 constexpr float kKb = 0.0593f;
 constexpr float kKg = 1.0f - kKr - kKb;
-// Coefficients from 16-bit E' codes to 10-bit limited-range Y / Cb / Cr (Cb, Cr over a 2x2 sum).
-constexpr float kYScale = 876.0f / 65535.0f;
+// Coefficients from 16-bit E' codes to 10-bit limited-range Cb / Cr (over a 2x2 sum).
 constexpr float kCScale = 896.0f / 65535.0f / 4.0f;
 constexpr float kCbDen = 2.0f * (1.0f - kKb);  // 1.8814
 constexpr float kCrDen = 2.0f * (1.0f - kKr);  // 1.4746
@@ -34,29 +39,64 @@ int ClampToInt(double v, int lo, int hi) {
   return static_cast<int>(v);
 }
 
-// Turns a pass-through pixel (still 16-bit codes) into linear light before something blends onto it.
-inline void Materialise(float* __restrict d, const uint16_t* __restrict c, const float* __restrict dec) {
-  d[0] = dec[c[0]];
-  d[1] = dec[c[1]];
-  d[2] = dec[c[2]];
+// Row state: pass[x] = 1 means codes[3x..3x+2] hold the pixel (output-transfer codes), 0 means lin[3x..] holds it
+// (linear light). A row starts as black codes (code 0 decodes to exactly 0 and 0 encodes to code 0 in PQ and HLG).
+// The topmost layer (kLast) encodes what it writes straight away, so in the usual stack nothing is left linear
+// and the final encode pass is skipped.
+
+inline void Encode3(const uint16_t* __restrict enc, uint16_t* __restrict c, float r, float g, float b) {
+  c[0] = EncodeLinear(enc, r);
+  c[1] = EncodeLinear(enc, g);
+  c[2] = EncodeLinear(enc, b);
 }
 
-inline void Put(float* __restrict d, float r, float g, float b, float a, bool opaque) {
-  if (opaque) {
-    d[0] = r;
-    d[1] = g;
-    d[2] = b;
+// Writes source pixel (r, g, b) with alpha a over pixel x.
+template <bool kOpaque, bool kLast>
+inline void PutPixel(int x, float r, float g, float b, float a, const float* __restrict out_dec,
+                     const uint16_t* __restrict enc, float* __restrict lin, uint16_t* __restrict codes,
+                     uint8_t* __restrict pass) {
+  float* d = lin + 3 * x;
+  uint16_t* c = codes + 3 * x;
+  if (kOpaque) {
+    if (kLast) {
+      Encode3(enc, c, r, g, b);
+      pass[x] = 1;
+    } else {
+      d[0] = r;
+      d[1] = g;
+      d[2] = b;
+      pass[x] = 0;
+    }
+    return;
+  }
+  float d0, d1, d2;
+  if (pass[x]) {
+    d0 = out_dec[c[0]];
+    d1 = out_dec[c[1]];
+    d2 = out_dec[c[2]];
   } else {
-    d[0] += (r - d[0]) * a;
-    d[1] += (g - d[1]) * a;
-    d[2] += (b - d[2]) * a;
+    d0 = d[0];
+    d1 = d[1];
+    d2 = d[2];
+  }
+  d0 += (r - d0) * a;
+  d1 += (g - d1) * a;
+  d2 += (b - d2) * a;
+  if (kLast) {
+    Encode3(enc, c, d0, d1, d2);
+    pass[x] = 1;
+  } else {
+    d[0] = d0;
+    d[1] = d1;
+    d[2] = d2;
+    pass[x] = 0;
   }
 }
 
-template <bool kSdrSource, bool kOpaque>
+template <bool kSdrSource, bool kOpaque, bool kLast>
 void BlendVideoRow(const uint8_t* __restrict row, const int32_t* __restrict xmap, int x0, int x1,
-                   const float* __restrict dec, const float* __restrict out_dec, float alpha, float* __restrict lin,
-                   uint16_t* __restrict codes, uint8_t* __restrict pass) {
+                   const float* __restrict dec, const float* __restrict out_dec, const uint16_t* __restrict enc,
+                   float alpha, float* __restrict lin, uint16_t* __restrict codes, uint8_t* __restrict pass) {
   const float* m = kBt709To2020;
   for (int x = x0; x < x1; ++x) {
     const uint8_t* s = row + static_cast<size_t>(xmap[x]) * 6;
@@ -69,10 +109,20 @@ void BlendVideoRow(const uint8_t* __restrict row, const int32_t* __restrict xmap
       g = g2;
       b = b2;
     }
-    float* d = lin + 3 * x;
-    if (!kOpaque && pass[x]) Materialise(d, codes + 3 * x, out_dec);
-    pass[x] = 0;
-    Put(d, r, g, b, alpha, kOpaque);
+    PutPixel<kOpaque, kLast>(x, r, g, b, alpha, out_dec, enc, lin, codes, pass);
+  }
+}
+
+template <bool kLast>
+void BlendVideoRowAny(bool sdr, bool opaque, const uint8_t* row, const int32_t* xmap, int x0, int x1,
+                      const float* dec, const float* out_dec, const uint16_t* enc, float alpha, float* lin,
+                      uint16_t* codes, uint8_t* pass) {
+  if (sdr) {
+    if (opaque) BlendVideoRow<true, true, kLast>(row, xmap, x0, x1, dec, out_dec, enc, alpha, lin, codes, pass);
+    else BlendVideoRow<true, false, kLast>(row, xmap, x0, x1, dec, out_dec, enc, alpha, lin, codes, pass);
+  } else {
+    if (opaque) BlendVideoRow<false, true, kLast>(row, xmap, x0, x1, dec, out_dec, enc, alpha, lin, codes, pass);
+    else BlendVideoRow<false, false, kLast>(row, xmap, x0, x1, dec, out_dec, enc, alpha, lin, codes, pass);
   }
 }
 
@@ -87,24 +137,108 @@ void PassVideoRow(const uint8_t* __restrict row, const int32_t* __restrict xmap,
   std::memset(pass + x0, 1, x1 - x0);
 }
 
-void BlendDomRow(const uint8_t* __restrict src, int width, const float* __restrict srgb,
-                 const float* __restrict out_dec, float* __restrict lin, const uint16_t* __restrict codes,
+template <bool kLast>
+void BlendDomRow(const uint8_t* __restrict src, int width, const Tables& t, const float* __restrict out_dec,
+                 const uint16_t* __restrict enc, float* __restrict lin, uint16_t* __restrict codes,
                  uint8_t* __restrict pass) {
-  const float* m = kBt709To2020;
-  for (int x = 0; x < width; ++x) {
-    const uint8_t* s = src + 4 * x;
-    const unsigned a = s[3];
-    if (a == 0) continue;
-    const float lr = srgb[s[0]], lg = srgb[s[1]], lb = srgb[s[2]];
-    const float r = m[0] * lr + m[1] * lg + m[2] * lb;
-    const float g = m[3] * lr + m[4] * lg + m[5] * lb;
-    const float b = m[6] * lr + m[7] * lg + m[8] * lb;
-    float* d = lin + 3 * x;
-    if (a != 255 && pass[x]) Materialise(d, codes + 3 * x, out_dec);
-    pass[x] = 0;
-    Put(d, r, g, b, static_cast<float>(a) * (1.0f / 255.0f), a == 255);
+  const float(*__restrict tr)[4] = t.dom[0];
+  const float(*__restrict tg)[4] = t.dom[1];
+  const float(*__restrict tb)[4] = t.dom[2];
+  // Last opaque pixel converted by the topmost layer: flat DOM areas (backgrounds, text) repeat colours.
+  uint32_t memo_rgb = 0xffffffffu;  // never matches a masked pixel
+  uint16_t memo[3] = {0, 0, 0};
+  int x = 0;
+  while (x < width) {
+    // Blocks of 16 pixels: skip the block when all are transparent (the common case), else take them one by one.
+    const int end = std::min(x + 16, width);
+    if (end - x == 16) {
+      uint64_t q[8];
+      std::memcpy(q, src + 4 * x, 64);
+      if (((((q[0] | q[1]) | (q[2] | q[3])) | ((q[4] | q[5]) | (q[6] | q[7]))) & 0xff000000ff000000ull) == 0) {
+        x = end;
+        continue;
+      }
+    }
+    for (; x < end; ++x) {
+    uint32_t px;
+    std::memcpy(&px, src + 4 * x, 4);  // little-endian: R G B A
+    const unsigned a = px >> 24;
+    if (a != 0) {
+      const unsigned R = px & 0xff, G = (px >> 8) & 0xff, B = (px >> 16) & 0xff;
+      if (kLast && a == 255) {
+        uint16_t* c = codes + 3 * x;
+        if ((px & 0xffffffu) != memo_rgb) {
+          memo_rgb = px & 0xffffffu;
+          Encode3(enc, memo, tr[R][0] + tg[G][0] + tb[B][0], tr[R][1] + tg[G][1] + tb[B][1],
+                  tr[R][2] + tg[G][2] + tb[B][2]);
+        }
+        c[0] = memo[0];
+        c[1] = memo[1];
+        c[2] = memo[2];
+        pass[x] = 1;
+      } else {
+        const float r = tr[R][0] + tg[G][0] + tb[B][0];
+        const float g = tr[R][1] + tg[G][1] + tb[B][1];
+        const float b = tr[R][2] + tg[G][2] + tb[B][2];
+        if (a == 255) PutPixel<true, kLast>(x, r, g, b, 1.0f, out_dec, enc, lin, codes, pass);
+        else PutPixel<false, kLast>(x, r, g, b, static_cast<float>(a) * (1.0f / 255.0f), out_dec, enc, lin, codes, pass);
+      }
+    }
+    }
   }
 }
+
+// Luma from 16-bit codes in 16-bit fixed point: pmulhuw(code, k) = floor(code * k / 65536) is 64 x that component's
+// share of 876 * Y'; the sum of three (<= 56064) plus the offset fits 16 bits, >> 6 gives the rounded 10-bit Y.
+// Error vs the exact value < 0.05 code (three floors and the rounded coefficients), so the rounded result is within
+// 1 code of the double-precision reference.
+constexpr double kLumaFix = 876.0 / 65535.0 * 4194304.0;  // * 2^22 = 2^16 (mulhi) * 2^6 (fraction)
+constexpr uint16_t kYkr = static_cast<uint16_t>(0.2627 * kLumaFix + 0.5);
+constexpr uint16_t kYkg = static_cast<uint16_t>((1.0 - 0.2627 - 0.0593) * kLumaFix + 0.5);
+constexpr uint16_t kYkb = static_cast<uint16_t>(0.0593 * kLumaFix + 0.5);
+constexpr uint16_t kYBias = 64 * 64 + 32 + 1;  // 64 offset, + 0.5 to round, + ~1.5/64 for the three floors
+
+inline uint16_t LumaScalar(uint32_t r, uint32_t g, uint32_t b) {
+  return static_cast<uint16_t>((((r * kYkr) >> 16) + ((g * kYkg) >> 16) + ((b * kYkb) >> 16) + kYBias) >> 6);
+}
+
+#if defined(FLM_YUV_SSE41)
+// pshufb masks that gather the R, G and B words of 8 interleaved rgb48 pixels (three 16-byte loads).
+struct Shuffles {
+  __m128i m[3][3];  // [channel][load]
+};
+
+const Shuffles& GetShuffles() {
+  static const Shuffles s = [] {
+    Shuffles r;
+    for (int ch = 0; ch < 3; ++ch) {
+      for (int ld = 0; ld < 3; ++ld) {
+        alignas(16) int8_t bytes[16];
+        for (int lane = 0; lane < 8; ++lane) {
+          const int word = 3 * lane + ch - 8 * ld;  // word index within this load
+          const bool in = word >= 0 && word < 8;
+          bytes[2 * lane] = in ? static_cast<int8_t>(2 * word) : static_cast<int8_t>(-128);
+          bytes[2 * lane + 1] = in ? static_cast<int8_t>(2 * word + 1) : static_cast<int8_t>(-128);
+        }
+        r.m[ch][ld] = _mm_load_si128(reinterpret_cast<const __m128i*>(bytes));
+      }
+    }
+    return r;
+  }();
+  return s;
+}
+
+inline void Deinterleave(const Shuffles& k, const uint16_t* p, __m128i* r, __m128i* g, __m128i* b) {
+  const __m128i a0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m128i a1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 8));
+  const __m128i a2 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16));
+  __m128i* out[3] = {r, g, b};
+  for (int ch = 0; ch < 3; ++ch) {
+    *out[ch] = _mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(a0, k.m[ch][0]), _mm_shuffle_epi8(a1, k.m[ch][1])),
+                            _mm_shuffle_epi8(a2, k.m[ch][2]));
+  }
+}
+#endif
 
 }  // namespace
 
@@ -278,10 +412,10 @@ void Compositor::RunUnits(int thread, int begin, int end) {
     if (format_ == kYuv420p10le) {
       CompositeRow(2 * u, sc.lin.data(), sc.codes.data(), sc.pass.data());
       CompositeRow(2 * u + 1, sc.lin.data() + w3, sc.codes.data() + w3, sc.pass.data() + width_);
-      EncodeYuvRows(2 * u, sc.lin.data(), sc.codes.data(), sc.pass.data());
+      EncodeYuvRows(2 * u, sc.codes.data());
     } else {
-      CompositeRow(u, sc.lin.data(), sc.codes.data(), sc.pass.data());
-      EncodeRgbRow(u, sc.lin.data(), sc.codes.data(), sc.pass.data());
+      // rgb48le: the row's codes are built in place in the output (2-byte aligned, checked by the bridge).
+      CompositeRow(u, sc.lin.data(), reinterpret_cast<uint16_t*>(out_) + static_cast<size_t>(u) * w3, sc.pass.data());
     }
   }
 }
@@ -289,12 +423,31 @@ void Compositor::RunUnits(int thread, int begin, int end) {
 void Compositor::CompositeRow(int y, float* lin, uint16_t* codes, uint8_t* pass) const {
   const Tables& t = GetTables();
   const float* out_dec = t.decode[transfer_].data();
-  std::fill(lin, lin + static_cast<size_t>(width_) * 3, 0.0f);  // black below the bottom layer
-  std::memset(pass, 0, width_);
-  for (size_t i = 0; i < layers_->size(); ++i) {
+  const uint16_t* enc = t.encode[transfer_].data();
+  const size_t n = layers_->size();
+  // Black below the bottom layer, as codes; skipped when the bottom layer passes a full row of codes through.
+  bool covered = false;
+  if (n > 0 && (*layers_)[0].kind == kVideo) {
+    const LayerDesc& l = (*layers_)[0];
+    const Placement& p = placements_[0];
+    covered = l.opacity >= 1.0 && l.transfer == transfer_ && p.x0 == 0 && p.x1 == width_ && y >= p.y0 && y < p.y1;
+  }
+  if (!covered) {
+    std::memset(codes, 0, static_cast<size_t>(width_) * 6);
+    std::memset(pass, 1, width_);
+  }
+  bool any_lin = false;  // some pixel was left in linear light by a layer below the top one
+  for (size_t i = 0; i < n; ++i) {
     const LayerDesc& l = (*layers_)[i];
+    const bool last = i + 1 == n;
     if (l.kind == kDom) {
-      BlendDomRow(l.data + static_cast<size_t>(y) * width_ * 4, width_, t.srgb, out_dec, lin, codes, pass);
+      const uint8_t* src = l.data + static_cast<size_t>(y) * width_ * 4;
+      if (last) {
+        BlendDomRow<true>(src, width_, t, out_dec, enc, lin, codes, pass);
+      } else {
+        BlendDomRow<false>(src, width_, t, out_dec, enc, lin, codes, pass);
+        any_lin = true;
+      }
       continue;
     }
     const Placement& p = placements_[i];
@@ -303,30 +456,25 @@ void Compositor::CompositeRow(int y, float* lin, uint16_t* codes, uint8_t* pass)
     const float* dec = t.decode[l.transfer].data();
     const float a = static_cast<float>(l.opacity);
     const int32_t* xm = p.xmap.data();
-    if (l.opacity >= 1.0) {
-      if (l.transfer == transfer_) PassVideoRow(row, xm, p.x0, p.x1, p.contiguous, codes, pass);
-      else if (l.transfer == kSdr) BlendVideoRow<true, true>(row, xm, p.x0, p.x1, dec, out_dec, a, lin, codes, pass);
-      else BlendVideoRow<false, true>(row, xm, p.x0, p.x1, dec, out_dec, a, lin, codes, pass);
+    const bool opaque = l.opacity >= 1.0;
+    if (opaque && l.transfer == transfer_) {
+      PassVideoRow(row, xm, p.x0, p.x1, p.contiguous, codes, pass);
+    } else if (last) {
+      BlendVideoRowAny<true>(l.transfer == kSdr, opaque, row, xm, p.x0, p.x1, dec, out_dec, enc, a, lin, codes, pass);
     } else {
-      if (l.transfer == kSdr) BlendVideoRow<true, false>(row, xm, p.x0, p.x1, dec, out_dec, a, lin, codes, pass);
-      else BlendVideoRow<false, false>(row, xm, p.x0, p.x1, dec, out_dec, a, lin, codes, pass);
+      BlendVideoRowAny<false>(l.transfer == kSdr, opaque, row, xm, p.x0, p.x1, dec, out_dec, enc, a, lin, codes, pass);
+      any_lin = true;
     }
   }
-  // Encode what is linear; pass-through pixels already hold their codes.
-  const uint16_t* __restrict enc = t.encode[transfer_].data();
+  if (!any_lin) return;
+  // Encode what is still linear; pass-through pixels already hold their codes.
   for (int x = 0; x < width_; ++x) {
     if (pass[x]) continue;
-    codes[3 * x] = EncodeLinear(enc, lin[3 * x]);
-    codes[3 * x + 1] = EncodeLinear(enc, lin[3 * x + 1]);
-    codes[3 * x + 2] = EncodeLinear(enc, lin[3 * x + 2]);
+    Encode3(enc, codes + 3 * x, lin[3 * x], lin[3 * x + 1], lin[3 * x + 2]);
   }
 }
 
-void Compositor::EncodeRgbRow(int y, const float*, const uint16_t* codes, const uint8_t*) const {
-  std::memcpy(out_ + static_cast<size_t>(y) * width_ * 6, codes, static_cast<size_t>(width_) * 6);  // LE host
-}
-
-void Compositor::EncodeYuvRows(int y, const float*, const uint16_t* codes, const uint8_t*) const {
+void Compositor::EncodeYuvRows(int y, const uint16_t* codes) const {
   const size_t w = width_, h = height_;
   // out_ is 2-byte aligned (checked by the bridge).
   uint16_t* __restrict yp0 = reinterpret_cast<uint16_t*>(out_) + static_cast<size_t>(y) * w;
@@ -335,14 +483,53 @@ void Compositor::EncodeYuvRows(int y, const float*, const uint16_t* codes, const
   uint16_t* __restrict vp = up + (w / 2) * (h / 2);
   const uint16_t* __restrict c0 = codes;
   const uint16_t* __restrict c1 = codes + 3 * w;
-  const float yr = kKr * kYScale, yg = kKg * kYScale, yb = kKb * kYScale;
   const float cbr = -kKr / kCbDen * kCScale, cbg = -kKg / kCbDen * kCScale, cbb = (1.0f - kKb) / kCbDen * kCScale;
   const float crr = (1.0f - kKr) / kCrDen * kCScale, crg = -kKg / kCrDen * kCScale, crb = -kKb / kCrDen * kCScale;
-  for (size_t x = 0; x < w; ++x) {
-    yp0[x] = static_cast<uint16_t>(yr * c0[3 * x] + yg * c0[3 * x + 1] + yb * c0[3 * x + 2] + 64.5f);
-    yp1[x] = static_cast<uint16_t>(yr * c1[3 * x] + yg * c1[3 * x + 1] + yb * c1[3 * x + 2] + 64.5f);
+  size_t x = 0;
+#if defined(FLM_YUV_SSE41)
+  {
+    // 8 pixels of each row per step: deinterleave R, G, B (pshufb), luma in 16-bit fixed point (pmulhuw), chroma
+    // from 32-bit 2x2 sums in float with the same operations, in the same order, as the scalar tail below.
+    static const Shuffles& k = GetShuffles();
+    const __m128i kr = _mm_set1_epi16(static_cast<short>(kYkr)), kg = _mm_set1_epi16(static_cast<short>(kYkg));
+    const __m128i kb = _mm_set1_epi16(static_cast<short>(kYkb)), bias = _mm_set1_epi16(static_cast<short>(kYBias));
+    const __m128i lo16 = _mm_set1_epi32(0xffff);
+    const __m128 vcbr = _mm_set1_ps(cbr), vcbg = _mm_set1_ps(cbg), vcbb = _mm_set1_ps(cbb);
+    const __m128 vcrr = _mm_set1_ps(crr), vcrg = _mm_set1_ps(crg), vcrb = _mm_set1_ps(crb);
+    const __m128 half = _mm_set1_ps(512.5f), zero = _mm_setzero_ps(), top = _mm_set1_ps(1023.0f);
+    for (; x + 8 <= w; x += 8) {
+      __m128i r0, g0, b0, r1, g1, b1;
+      Deinterleave(k, c0 + 3 * x, &r0, &g0, &b0);
+      Deinterleave(k, c1 + 3 * x, &r1, &g1, &b1);
+      const __m128i y0 = _mm_srli_epi16(
+          _mm_add_epi16(_mm_add_epi16(_mm_add_epi16(_mm_mulhi_epu16(r0, kr), _mm_mulhi_epu16(g0, kg)),
+                                      _mm_mulhi_epu16(b0, kb)), bias), 6);
+      const __m128i y1 = _mm_srli_epi16(
+          _mm_add_epi16(_mm_add_epi16(_mm_add_epi16(_mm_mulhi_epu16(r1, kr), _mm_mulhi_epu16(g1, kg)),
+                                      _mm_mulhi_epu16(b1, kb)), bias), 6);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(yp0 + x), y0);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(yp1 + x), y1);
+      // 2x2 sums: even + odd lanes of both rows, as 32-bit integers (exact), then float.
+      auto sum4 = [&](__m128i a, __m128i b) {
+        return _mm_cvtepi32_ps(_mm_add_epi32(_mm_add_epi32(_mm_and_si128(a, lo16), _mm_srli_epi32(a, 16)),
+                                             _mm_add_epi32(_mm_and_si128(b, lo16), _mm_srli_epi32(b, 16))));
+      };
+      const __m128 sr = sum4(r0, r1), sg = sum4(g0, g1), sb = sum4(b0, b1);
+      __m128 cb = _mm_add_ps(_mm_add_ps(_mm_add_ps(_mm_mul_ps(vcbr, sr), _mm_mul_ps(vcbg, sg)), _mm_mul_ps(vcbb, sb)), half);
+      __m128 cr = _mm_add_ps(_mm_add_ps(_mm_add_ps(_mm_mul_ps(vcrr, sr), _mm_mul_ps(vcrg, sg)), _mm_mul_ps(vcrb, sb)), half);
+      cb = _mm_min_ps(_mm_max_ps(cb, zero), top);
+      cr = _mm_min_ps(_mm_max_ps(cr, zero), top);
+      const __m128i uv = _mm_packus_epi32(_mm_cvttps_epi32(cb), _mm_cvttps_epi32(cr));
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(up + x / 2), uv);
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(vp + x / 2), _mm_unpackhi_epi64(uv, uv));
+    }
   }
-  for (size_t cx = 0; cx < w / 2; ++cx) {
+#endif
+  for (size_t xx = x; xx < w; ++xx) {
+    yp0[xx] = LumaScalar(c0[3 * xx], c0[3 * xx + 1], c0[3 * xx + 2]);
+    yp1[xx] = LumaScalar(c1[3 * xx], c1[3 * xx + 1], c1[3 * xx + 2]);
+  }
+  for (size_t cx = x / 2; cx < w / 2; ++cx) {
     const size_t i = 6 * cx;
     const float sr = static_cast<float>(c0[i] + c0[i + 3] + c1[i] + c1[i + 3]);
     const float sg = static_cast<float>(c0[i + 1] + c0[i + 4] + c1[i + 1] + c1[i + 4]);

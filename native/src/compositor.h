@@ -62,8 +62,7 @@ class Compositor {
   void WorkerLoop(int index);
   void RunUnits(int thread, int begin, int end);
   void CompositeRow(int y, float* lin, uint16_t* codes, uint8_t* pass) const;
-  void EncodeRgbRow(int y, const float* lin, const uint16_t* codes, const uint8_t* pass) const;
-  void EncodeYuvRows(int y, const float* lin, const uint16_t* codes, const uint8_t* pass) const;
+  void EncodeYuvRows(int y, const uint16_t* codes) const;
   std::string Validate(const std::vector<LayerDesc>& layers, size_t out_length) const;
   void Place(const LayerDesc& layer, Placement* p) const;
 

@@ -57,6 +57,12 @@ const Tables& GetTables() {
   static const Tables tables = [] {
     Tables t;
     for (int i = 0; i < 256; ++i) t.srgb[i] = static_cast<float>(SrgbToLinear(i / 255.0));
+    for (int c = 0; c < 3; ++c) {
+      for (int i = 0; i < 256; ++i) {
+        for (int k = 0; k < 3; ++k) t.dom[c][i][k] = kBt709To2020[3 * k + c] * t.srgb[i];
+        t.dom[c][i][3] = 0.0f;
+      }
+    }
     for (auto& d : t.decode) d.resize(65536);
     for (int i = 0; i < 65536; ++i) {
       const double e = i / 65535.0;

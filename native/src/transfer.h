@@ -38,6 +38,10 @@ constexpr int kEncSize = (kEncMaxExp - kEncMinExp) << (23 - kEncShift);
 
 struct Tables {
   float srgb[256];
+  // DOM pixel -> linear BT.2020 without a per-pixel matrix: dom[c][v] = {m[0+c], m[3+c], m[6+c]} * srgb[v]
+  // (products rounded to float exactly as the per-pixel matrix would round them), so
+  // r = dom[0][R][0] + dom[1][G][0] + dom[2][B][0] adds the same floats in the same order.
+  float dom[3][256][4];
   std::vector<float> decode[3];     // indexed by Transfer, 65536 entries each
   std::vector<uint16_t> encode[2];  // indexed by Transfer (kPq, kHlg), kEncSize entries each
 };

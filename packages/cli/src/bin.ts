@@ -20,6 +20,10 @@ function collectStage(value: string, previous: Record<string, string>): Record<s
   return { ...previous, [match[1]!]: match[2]! };
 }
 
+function badFlags(): never {
+  throw new InvalidArgumentError("--hdr and --sdr exclude each other");
+}
+
 const program = new Command();
 program.name("frameloom").description("Render HTML compositions to video, frame-exact.").version("0.1.0");
 
@@ -37,6 +41,9 @@ program
   .option("--frames <A-B>", "render only frames A to B (inclusive, 0-based)")
   .option("--crf <n>", "override the preset's CRF", (v) => Number(v))
   .option("--strict", "fail (instead of warn) on requests outside the project", false)
+  .option("--hdr", "force HDR output (HLG when the composition has no HDR source)")
+  .option("--sdr", "force SDR output (HDR sources are tone-mapped)")
+  .addOption(new Option("--hdr-compositor <impl>", "HDR compositor: the C++ addon or the TypeScript reference").choices(["native", "reference"]).default("native"))
   .option("--stage <name=module>", "replace a stage by package name or module path (repeatable)", collectStage, {})
   .option("--json", "print one JSON object with the result", false)
   .option("--quiet", "print nothing but errors (and --json output)", false)
@@ -82,6 +89,8 @@ program
         frames: opts.frames,
         crf: opts.crf,
         strict: opts.strict,
+        hdr: opts.hdr && opts.sdr ? badFlags() : opts.hdr ? "hdr" : opts.sdr ? "sdr" : "auto",
+        hdrCompositor: opts.hdrCompositor,
         stages: opts.stage,
         signal: controller.signal,
         onProgress,

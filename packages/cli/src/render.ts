@@ -2,15 +2,19 @@
  * The Node API: `render(options)` validates options, wires the default stages (or the ones given),
  * runs the kernel and returns a summary. The CLI is a thin layer over this.
  */
+import { planHdr } from "@frameloom/stage-capture";
 import {
   Kernel,
   buildRenderConfig,
+  requestedPreset,
+  PRESETS,
   type KernelHooks,
   type RenderOptions,
   type StageSpec,
 } from "@frameloom/kernel";
 import { FrameloomError, fpsToString, type ProgressEvent, type Composition } from "@frameloom/shared-helpers";
 import { defaultStages } from "./defaultStages.js";
+import { CliErrors } from "./errors.js";
 
 export interface RenderApiOptions extends RenderOptions {
   /** Replace stages by name: a stage object, a package name or a module path. */
@@ -35,17 +39,27 @@ export interface RenderSummary {
   route: string;
   preset: string;
   warnings: string[];
+  /** Null for SDR renders. */
+  hdr: { mode: string; transfer: "pq" | "hlg"; compositor: "native" | "reference" } | null;
 }
 
 export async function render(options: RenderApiOptions): Promise<RenderSummary> {
   const started = performance.now();
   const { stages: overrides, signal, onProgress, onWarning, hooks, ...renderOptions } = options;
-  const config = buildRenderConfig(renderOptions);
+  // HDR is decided before the kernel runs: it picks the preset (hdr10 / hlg) and the layered route.
+  const requested = buildRenderConfig({ ...renderOptions, hdr: "sdr", preset: sdrPresetFor(renderOptions) });
+  const detection = await planHdr(requested.input, {
+    mode: renderOptions.hdr ?? "auto",
+    format: PRESETS[requestedPreset(renderOptions)]?.encode.format ?? requested.encode.format,
+    signal,
+  });
+  for (const warning of detection.warnings) onWarning?.(warning);
+  const config = buildRenderConfig(renderOptions, process.cwd(), detection);
   const stages = defaultStages();
   for (const [name, spec] of Object.entries(overrides ?? {})) {
     if (!(name in stages)) {
       throw new FrameloomError(
-        "FLM_ERR_CLI_UNKNOWN_STAGE",
+        CliErrors.UNKNOWN_STAGE,
         `--stage ${name}=…: there is no stage named "${name}" (stages: ${Object.keys(stages).join(", ")})`,
       );
     }
@@ -57,6 +71,7 @@ export async function render(options: RenderApiOptions): Promise<RenderSummary> 
   const { job, values } = await kernel.render({ config, stages, signal, hooks });
   const composition = values.composition as Composition;
   const range = values.range as { from: number; to: number };
+  const hdr = config.hdr ? { mode: renderOptions.hdr ?? "auto", transfer: config.hdr.transfer, compositor: config.hdr.compositor } : null;
   const capture = values.capture as { route?: string } | undefined;
   const wallMs = Math.round(performance.now() - started);
   const frames = range.to - range.from;
@@ -72,6 +87,13 @@ export async function render(options: RenderApiOptions): Promise<RenderSummary> 
     workers: job.workers,
     route: capture?.route ?? "custom",
     preset: config.preset,
-    warnings: job.warnings,
+    warnings: [...detection.warnings, ...job.warnings],
+    hdr,
   };
+}
+
+/** The options' preset with HDR presets swapped for an SDR one, to validate everything else first. */
+function sdrPresetFor(options: RenderOptions): string | undefined {
+  const name = requestedPreset(options);
+  return name === "hdr10" || name === "hlg" ? "standard" : options.preset;
 }

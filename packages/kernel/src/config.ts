@@ -1,9 +1,32 @@
 /** Render options (what a user or the CLI passes) validated with zod into a RenderConfig. */
 import path from "node:path";
 import { z } from "zod";
-import { FrameloomError, parseFps, type RenderConfig } from "@frameloom/shared-helpers";
+import { FrameloomError, parseFps, type ProbedMedia, type RenderConfig } from "@frameloom/shared-helpers";
 import { KernelErrors } from "./errors.js";
-import { FORMAT_DEFAULT_PRESET, resolvePreset } from "./presets.js";
+import { FORMAT_DEFAULT_PRESET, HDR_PRESETS, resolvePreset } from "./presets.js";
+
+/** What HDR detection decided before the render (see stage-capture's planHdr). */
+export interface HdrDetection {
+  transfer: "pq" | "hlg" | null;
+  media: Record<string, ProbedMedia>;
+}
+
+/** `--quality` on an HDR render: x265 speed and CRF. */
+const HDR_QUALITY = {
+  draft: { speed: "ultrafast", crf: 24 },
+  standard: { speed: "veryfast", crf: 18 },
+  high: { speed: "slow", crf: 14 },
+} as const;
+
+/** The preset an options object names (explicitly, by --format or by --quality). */
+export function requestedPreset(options: RenderOptions): string {
+  const format = options.format;
+  return options.preset ?? (format && format !== "mp4" ? FORMAT_DEFAULT_PRESET[format] : options.quality ?? "standard");
+}
+
+export function isHdrPreset(name: string): boolean {
+  return HDR_PRESETS.has(name);
+}
 
 export const renderOptionsSchema = z
   .object({
@@ -20,12 +43,15 @@ export const renderOptionsSchema = z
     crf: z.number().int().min(0).max(63).optional(),
     speed: z.string().optional(),
     jpegQuality: z.number().int().min(1).max(100).optional(),
+    /** auto: HDR when an HDR source is found; hdr: force (HLG without HDR sources); sdr: force SDR. */
+    hdr: z.enum(["auto", "hdr", "sdr"]).default("auto"),
+    hdrCompositor: z.enum(["native", "reference"]).default("native"),
   })
   .strict();
 
 export type RenderOptions = z.input<typeof renderOptionsSchema>;
 
-export function buildRenderConfig(options: RenderOptions, cwd = process.cwd()): RenderConfig {
+export function buildRenderConfig(options: RenderOptions, cwd = process.cwd(), detection?: HdrDetection): RenderConfig {
   const parsed = renderOptionsSchema.safeParse(options);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -35,9 +61,19 @@ export function buildRenderConfig(options: RenderOptions, cwd = process.cwd()): 
     );
   }
   const o = parsed.data;
-  const presetName = o.preset ?? (o.format && o.format !== "mp4" ? FORMAT_DEFAULT_PRESET[o.format] : o.quality ?? "standard");
+  let presetName = requestedPreset(o);
+  let transfer = detection?.transfer ?? null;
+  if (isHdrPreset(presetName)) transfer = presetName === "hdr10" ? "pq" : "hlg";
+  else if (transfer) presetName = transfer === "pq" ? "hdr10" : "hlg";
+  if (o.hdr === "sdr") {
+    transfer = null;
+    if (isHdrPreset(presetName)) {
+      throw new FrameloomError(KernelErrors.CONFIG_INVALID, `--sdr contradicts the HDR preset "${presetName}"`);
+    }
+  }
+  const hdrQuality = transfer ? HDR_QUALITY[o.quality ?? "standard"] : undefined;
   const preset = resolvePreset(presetName, {
-    encode: { crf: o.crf, speed: o.speed },
+    encode: { speed: o.speed ?? hdrQuality?.speed, crf: o.crf ?? hdrQuality?.crf },
     capture: { quality: o.jpegQuality },
   });
   if (o.format && preset.encode.format !== o.format) {
@@ -57,5 +93,6 @@ export function buildRenderConfig(options: RenderOptions, cwd = process.cwd()): 
     strict: o.strict,
     encode: preset.encode,
     capture: preset.capture,
+    hdr: transfer ? { transfer, compositor: o.hdrCompositor, media: detection?.media ?? {} } : null,
   };
 }

@@ -36,8 +36,13 @@ export function frameFileName(index: number, encoding: "jpeg" | "png"): string {
 // ---------------------------------------------------------------------------------------------
 // The composition, as compiled
 
+/** Colour transfer of a media source, from ffprobe: smpte2084 → pq, arib-std-b67 → hlg, else sdr. */
+export type MediaTransfer = "pq" | "hlg" | "sdr";
+
 export interface MediaSource {
   kind: "video" | "audio" | "image";
+  /** Set when probed (videos and images): decides HDR mode and layered capture. */
+  transfer?: MediaTransfer;
   /** Absolute path inside the project. */
   path: string;
   /** The element's id (or a compiler-assigned one). */
@@ -66,6 +71,58 @@ export interface Composition {
   /** frameCount(durationSec, fps). */
   totalFrames: number;
   media: MediaSource[];
+  /** Set when the render is HDR: output transfer. Null or absent: SDR. */
+  hdr?: HdrPlan | null;
+}
+
+/** What the HDR planner probed, by absolute media path. */
+export interface ProbedMedia {
+  transfer: MediaTransfer;
+  width: number;
+  height: number;
+}
+
+export interface RenderHdrConfig extends HdrPlan {
+  media: Record<string, ProbedMedia>;
+}
+
+export interface HdrPlan {
+  transfer: "pq" | "hlg";
+  /** Which compositor merges the layers (`--hdr-compositor`). */
+  compositor: "native" | "reference";
+}
+
+// ---------------------------------------------------------------------------------------------
+// HDR layered capture: one frame as a bottom-to-top stack of layers
+
+/** A DOM layer: a full-frame transparent PNG screenshot with every HDR element and every other layer hidden. */
+export interface DomLayerCapture {
+  kind: "dom";
+  png: Buffer;
+  /** The layer did not change since the previous frame: `png` is the earlier capture (same Buffer). */
+  reused: boolean;
+}
+
+/** Where an HDR media element is painted in this frame. Its pixels are decoded by the compositor. */
+export interface MediaLayerPlacement {
+  kind: "media";
+  /** `MediaSource.id` of the HDR video or image. */
+  mediaId: string;
+  /** Seconds into the source after its data-media-start (composition time − start) × playback rate; ≥ 0. */
+  localTime: number;
+  /** Destination box in output pixels (may extend outside the frame). */
+  rect: { x: number; y: number; width: number; height: number };
+  /** Effective opacity 0..1 (the element's and its ancestors'). */
+  opacity: number;
+  fit: "cover" | "contain" | "fill";
+}
+
+export type LayerCapture = DomLayerCapture | MediaLayerPlacement;
+
+export interface LayeredFrame {
+  index: number;
+  /** Bottom to top, in CSS paint order. */
+  layers: LayerCapture[];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -129,6 +186,8 @@ export interface RenderConfig {
   strict: boolean;
   encode: EncodeSettings;
   capture: CaptureSettings;
+  /** HDR render plan, decided before the kernel runs (detected or forced); null/absent for SDR. */
+  hdr?: RenderHdrConfig | null;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ export class FrameloomError extends Error {
   }
 }
 
-/** Builds a typed factory per code, so each package declares its codes in one `errors.ts`. */
+/** Declares a package's error codes in one place (`errors.ts`), typed as literals. */
 export function defineErrors<const T extends Record<string, ErrorCode>>(codes: T) {
   return codes;
 }
@@ -50,6 +50,7 @@ export const SharedErrors = defineErrors({
   PROCESS_FAILED: "FLM_ERR_PROCESS_FAILED",
   TEMP_UNSAFE_PATH: "FLM_ERR_TEMP_UNSAFE_PATH",
   RETRY_EXHAUSTED: "FLM_ERR_RETRY_EXHAUSTED",
+  MEDIA_PROBE: "FLM_ERR_MEDIA_PROBE",
 });
 
 export function abortError(signal?: AbortSignal): FrameloomError {

@@ -7,3 +7,4 @@ export * from "./temp.js";
 export * from "./process.js";
 export * from "./discovery.js";
 export * from "./is.js";
+export * from "./media.js";

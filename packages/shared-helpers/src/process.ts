@@ -16,16 +16,21 @@ function installExitHook(): void {
   });
 }
 
-/** Kills a child and everything it started (its process group). Safe on an exited child. */
+/**
+ * Kills a child and everything it started (its process group). The group is signalled even when
+ * the leader already exited, since what it started may still run; "no such process" is ignored.
+ */
 export function killTree(child: ChildProcess, signal: NodeJS.Signals = "SIGKILL"): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  if (child.pid === undefined) return;
   try {
     process.kill(-child.pid, signal);
   } catch {
-    try {
-      child.kill(signal);
-    } catch {
-      /* already gone */
+    if (child.exitCode === null && child.signalCode === null) {
+      try {
+        child.kill(signal);
+      } catch {
+        /* already gone */
+      }
     }
   }
 }
@@ -46,7 +51,10 @@ export function spawnTracked(command: string, args: readonly string[], options: 
     children.delete(child);
     signal?.removeEventListener("abort", onAbort);
   });
-  child.once("error", () => children.delete(child));
+  child.once("error", () => {
+    children.delete(child);
+    signal?.removeEventListener("abort", onAbort);
+  });
   return child;
 }
 

@@ -6,3 +6,6 @@ export { CaptureErrors } from "./capture/errors.js";
 export { compileProject } from "./compile/compileProject.js";
 export { pageRuntimeScript } from "./runtime/pageRuntime.js";
 export { startFileServer } from "./server/fileServer.js";
+export { planHdr, type HdrDecision, type HdrMode } from "./compile/hdrPlan.js";
+export { prepareLayeredMarkup } from "./compile/hdrMarkup.js";
+export { LAYER_PLANNER_SOURCE } from "./runtime/layerPlanner.js";

@@ -52,3 +52,16 @@ export function createCompositor(options: CompositorOptions): Compositor {
     },
   };
 }
+
+// The `composite` stage (HDR layered capture → yuv420p10le frames) and its parts.
+export { decodePng, type DecodedPng } from "./composite/pngDecode.js";
+export { MediaFrameSource, type MediaFrameSourceOptions } from "./composite/mediaDecoder.js";
+export { CompositeErrors } from "./composite/errors.js";
+export {
+  meta as compositeStageMeta,
+  runCompositeStage,
+  stage as compositeStage,
+  type CaptureValue,
+  type CompositeInput,
+  type CompositeOutput,
+} from "./composite/compositeStage.js";

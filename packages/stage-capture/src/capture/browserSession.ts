@@ -16,7 +16,11 @@ import {
   type CaptureSettings,
   type Composition,
   type Frame,
+  type LayerCapture,
+  type LayeredFrame,
+  type MediaSource,
 } from "@frameloom/shared-helpers";
+import { LAYER_PLANNER_SOURCE } from "../runtime/layerPlanner.js";
 import { pageRuntimeScript } from "../runtime/pageRuntime.js";
 import { guardNetwork } from "../server/networkGuard.js";
 import { CaptureErrors } from "./errors.js";
@@ -32,6 +36,14 @@ export interface SessionOptions {
   signal: AbortSignal;
   /** Directory for the browser profile (inside the render's work dir, removed with it). */
   profileDir: string;
+  /** HDR layered capture: these media elements become their own layers (captures are transparent PNG). */
+  layerMedia?: MediaSource[];
+}
+
+interface LayerPlan {
+  media: { id: string; rect: { x: number; y: number; width: number; height: number }; opacity: number; fit: "cover" | "contain" | "fill" }[];
+  /** Per DOM layer: null = always capture; "0:…" = the layer paints nothing. */
+  signatures: (string | null)[];
 }
 
 const READY_TIMEOUT_MS = 60_000;
@@ -41,6 +53,10 @@ export class BrowserSession {
   private pageError: FrameloomError | null = null;
   private failWaiters = new Set<(error: FrameloomError) => void>();
   private closed = false;
+  /** Last captured DOM layers by position, for re-use when a layer did not change. */
+  private lastLayers: { signature: string | null; mediaCount: number; png: Buffer }[] = [];
+  /** DOM layer screenshots taken and re-used (for reports and tests). */
+  readonly layerStats = { captured: 0, reused: 0, skippedEmpty: 0 };
 
   private constructor(
     private readonly browser: Browser,
@@ -84,6 +100,10 @@ export class BrowserSession {
       await target.evaluateOnNewDocument(
         pageRuntimeScript({ fps: composition.fps, compositionId: composition.id, width: composition.width, height: composition.height }),
       );
+      if (options.layerMedia) {
+        await target.evaluateOnNewDocument(LAYER_PLANNER_SOURCE);
+        await cdp.send("Emulation.setDefaultBackgroundColorOverride", { color: { r: 0, g: 0, b: 0, a: 0 } });
+      }
       const guard = await guardNetwork(target, { origin: options.origin, strict: options.strict, warn: options.warn });
       const session = new BrowserSession(browser, target, cdp, options, 0);
       target.on("pageerror", (error) => session.fail(pageErrorOf(error)));
@@ -115,7 +135,7 @@ export class BrowserSession {
       (session as { duration: number }).duration = ready.duration;
       return session;
     } catch (error) {
-      await browser.close().catch(() => {});
+      await closeBrowser(browser);
       throw error;
     }
   }
@@ -158,13 +178,26 @@ export class BrowserSession {
     return result.result.value as T;
   }
 
+  /**
+   * Seeks and fails with the page's message if anything threw meanwhile: rAF callbacks, GSAP
+   * callbacks and animation code run inside the runtime's seek, which records (not rethrows) them.
+   */
+  private async seek(t: number): Promise<void> {
+    const error = await this.evaluate<string | null>(
+      `window.__frameloom.seek(${t}).then(() => window.__frameloom.errors.length ? String(window.__frameloom.errors[0]) : null)`,
+    );
+    if (error !== null) {
+      throw new FrameloomError(CaptureErrors.PAGE_ERROR, `the composition page threw an exception at t=${t}s: ${error}`);
+    }
+  }
+
   /** Seeks to frame `index` and captures it. */
   async captureFrame(index: number): Promise<Frame> {
     const t = frameTime(index, this.options.composition.fps);
     const { capture } = this.options;
     const data = await this.guarded(
       (async () => {
-        await this.evaluate(`window.__frameloom.seek(${t})`);
+        await this.seek(t);
         const shot = await this.cdp.send("Page.captureScreenshot", {
           format: capture.encoding,
           ...(capture.encoding === "jpeg" ? { quality: capture.quality } : {}),
@@ -178,20 +211,62 @@ export class BrowserSession {
     return { index, encoding: capture.encoding, data };
   }
 
+  /**
+   * HDR layered capture of frame `index`: seek, plan the layer stack, then one transparent PNG per
+   * DOM layer that changed since the previous frame (others re-use their earlier capture; layers
+   * that paint nothing are left out).
+   */
+  async captureLayered(index: number): Promise<LayeredFrame> {
+    const media = this.options.layerMedia ?? [];
+    const t = frameTime(index, this.options.composition.fps);
+    return this.guarded(
+      (async () => {
+        await this.seek(t);
+        const plan = await this.evaluate<LayerPlan>(`window.__frameloomLayers.plan(${JSON.stringify(media.map((m) => m.id))})`);
+        const layers: LayerCapture[] = [];
+        const next: typeof this.lastLayers = [];
+        for (let k = 0; k <= plan.media.length; k++) {
+          const signature = plan.signatures[k] ?? null;
+          const previous = this.lastLayers[k];
+          if (signature !== null && signature.startsWith("0:")) {
+            this.layerStats.skippedEmpty += 1;
+          } else if (signature !== null && previous && previous.signature === signature && previous.mediaCount === plan.media.length) {
+            this.layerStats.reused += 1;
+            layers.push({ kind: "dom", png: previous.png, reused: true });
+            next[k] = previous;
+          } else {
+            await this.evaluate(`window.__frameloomLayers.show(${k})`);
+            const shot = await this.cdp.send("Page.captureScreenshot", { format: "png", optimizeForSpeed: true });
+            const png = Buffer.from(shot.data, "base64");
+            this.layerStats.captured += 1;
+            layers.push({ kind: "dom", png, reused: false });
+            next[k] = { signature, mediaCount: plan.media.length, png };
+          }
+          const placed = plan.media[k];
+          if (placed) {
+            const source = media.find((m) => m.id === placed.id)!;
+            layers.push({
+              kind: "media",
+              mediaId: placed.id,
+              localTime: Math.max(0, t - source.start),
+              rect: placed.rect,
+              opacity: placed.opacity,
+              fit: placed.fit,
+            });
+          }
+        }
+        this.lastLayers = next;
+        return { index, layers };
+      })(),
+      FRAME_TIMEOUT_MS,
+      `frame ${index}`,
+    );
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const proc = this.browser.process();
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.browser.close(), new Promise((r) => (timer = setTimeout(r, 5000)))]).catch(() => {});
-    clearTimeout(timer);
-    if (proc && proc.exitCode === null && proc.pid) {
-      try {
-        process.kill(-proc.pid, "SIGKILL");
-      } catch {
-        proc.kill("SIGKILL");
-      }
-    }
+    await closeBrowser(this.browser);
   }
 
   /** The process id, for diagnostics and crash tests. */
@@ -201,6 +276,30 @@ export class BrowserSession {
 
   static profileDirFor(workDir: string, worker: number, attempt: number): string {
     return path.join(workDir, `chromium-w${worker}-a${attempt}`);
+  }
+}
+
+/** Closes Chromium politely (5 s at most), then kills its whole process group: no zygote survives. */
+async function closeBrowser(browser: Browser): Promise<void> {
+  const proc = browser.process();
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([browser.close(), new Promise((r) => (timer = setTimeout(r, 5000)))]).catch(() => {});
+  clearTimeout(timer);
+  if (proc?.pid) {
+    try {
+      process.kill(-proc.pid, "SIGKILL");
+    } catch {
+      /* the group is gone */
+    }
+    if (proc.exitCode === null && proc.signalCode === null) {
+      await new Promise((resolve) => {
+        const t = setTimeout(resolve, 2000);
+        proc.once("exit", () => {
+          clearTimeout(t);
+          resolve(undefined);
+        });
+      });
+    }
   }
 }
 

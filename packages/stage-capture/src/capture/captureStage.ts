@@ -19,6 +19,9 @@ import {
   type FrameRange,
   type FramesOnDisk,
   type FrameStream,
+  type Frame,
+  type LayeredFrame,
+  type MediaSource,
   type Stage,
   type StageContext,
   type StageMeta,
@@ -37,6 +40,8 @@ export interface CaptureStageInput {
 export interface CaptureOutput {
   range: FrameRange;
   route: CaptureRoute;
+  /** HDR renders: one stack of layers per frame, composited by the composite stage. */
+  layeredFrames?: AsyncIterable<LayeredFrame>;
   /** Streaming route. */
   frames?: FrameStream;
   /** Disk and sequential routes. */
@@ -56,6 +61,11 @@ export const meta: StageMeta = {
   provides: ["capture"],
 };
 
+/** Media the compositor paints in an HDR render: every video, and stills with an HDR transfer. */
+export function layeredMediaOf(media: MediaSource[]): MediaSource[] {
+  return media.filter((m) => m.kind === "video" || (m.kind === "image" && (m.transfer === "pq" || m.transfer === "hlg")));
+}
+
 export function chooseRoute(requested: CaptureRoute | "auto"): CaptureRoute {
   return requested === "auto" ? "streaming" : requested;
 }
@@ -64,7 +74,12 @@ export async function runCaptureStage(input: CaptureStageInput, ctx: StageContex
   const { composition, range } = input;
   const { config } = ctx;
   const started = performance.now();
-  const route = chooseRoute(config.route);
+  const layerMedia = composition.hdr ? layeredMediaOf(composition.media) : undefined;
+  let route = chooseRoute(config.route);
+  if (layerMedia && route !== "streaming") {
+    ctx.warn(`HDR layered capture always streams: --route ${route} ignored`);
+    route = "streaming";
+  }
   const total = range.to - range.from;
   let workers =
     route === "sequential"
@@ -87,6 +102,7 @@ export async function runCaptureStage(input: CaptureStageInput, ctx: StageContex
       warn: ctx.warn,
       signal: ctx.signal,
       profileDir: BrowserSession.profileDirFor(ctx.workDir, worker, attempt),
+      layerMedia,
     });
   const report = (framesDone: number) => ctx.progress({ framesDone, totalFrames: total, workers });
   report(0);
@@ -98,19 +114,25 @@ export async function runCaptureStage(input: CaptureStageInput, ctx: StageContex
       resolveSettled = res;
       rejectSettled = rej;
     });
-    const inner = streamFrames({ range, workers, openSession, signal: ctx.signal, onFrame: report });
-    // If the consumer never starts (a later stage failed first), abort still closes everything.
+    const common = { range, workers, openSession, signal: ctx.signal, onFrame: report };
+    const inner = layerMedia
+      ? streamFrames<LayeredFrame>({ ...common, capture: (s, i) => s.captureLayered(i) })
+      : streamFrames<Frame>({ ...common, capture: (s, i) => s.captureFrame(i) });
+    // On abort (a later stage failed, or the user cancelled) close the browsers first, then settle:
+    // the kernel removes the work dir (browser profiles) only after `settled`.
     ctx.signal.addEventListener(
       "abort",
       () => {
-        void server.close();
-        rejectSettled(abortError(ctx.signal));
+        void inner
+          .shutdown()
+          .then(() => server.close())
+          .finally(() => rejectSettled(abortError(ctx.signal)));
       },
       { once: true },
     );
-    async function* frames(): AsyncGenerator<import("@frameloom/shared-helpers").Frame> {
+    async function* frames<T>(source: AsyncGenerator<T>): AsyncGenerator<T> {
       try {
-        yield* inner;
+        yield* source;
         resolveSettled({ captureMs: performance.now() - started, workers });
       } catch (error) {
         rejectSettled(error);
@@ -120,7 +142,10 @@ export async function runCaptureStage(input: CaptureStageInput, ctx: StageContex
         resolveSettled({ captureMs: performance.now() - started, workers });
       }
     }
-    return { capture: { range, route, frames: frames() }, settled };
+    const capture: CaptureOutput = layerMedia
+      ? { range, route, layeredFrames: frames(inner as AsyncGenerator<LayeredFrame>) }
+      : { range, route, frames: frames(inner as AsyncGenerator<Frame>) };
+    return { capture, settled };
   }
 
   try {

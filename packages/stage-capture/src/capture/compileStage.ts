@@ -19,6 +19,7 @@ import {
   type StageMeta,
 } from "@frameloom/shared-helpers";
 import { compileProject } from "../compile/compileProject.js";
+import { prepareLayeredMarkup } from "../compile/hdrMarkup.js";
 import { startFileServer } from "../server/fileServer.js";
 import { BrowserSession } from "./browserSession.js";
 import { CaptureErrors } from "./errors.js";
@@ -46,7 +47,19 @@ export async function runCompileStage(_input: unknown, ctx: StageContext): Promi
     }
   }
   const totalFrames = frameCount(durationSec, project.fps);
-  const composition: Composition = { ...project, durationSec, totalFrames };
+  let composition: Composition = { ...project, durationSec, totalFrames, hdr: null };
+  const hdr = config.hdr;
+  if (hdr) {
+    // HDR: every video and every HDR still becomes a compositor layer (SDR video is converted there).
+    const media = composition.media.map((m) => ({ ...m, transfer: hdr.media[m.path]?.transfer ?? m.transfer }));
+    const layered = media.filter((m) => m.kind === "video" || (m.kind === "image" && m.transfer !== undefined && m.transfer !== "sdr"));
+    composition = {
+      ...composition,
+      media,
+      html: prepareLayeredMarkup(composition.html, layered, hdr.media),
+      hdr: { transfer: hdr.transfer, compositor: hdr.compositor },
+    };
+  }
   const range = config.frames ? parseFrameRange(config.frames, totalFrames) : { from: 0, to: totalFrames };
   ctx.progress({ framesDone: 0, totalFrames: range.to - range.from });
   return { composition, range };

@@ -37,7 +37,7 @@ export async function captureToDisk(options: DiskRouteOptions): Promise<{ frames
     attempt: (ranges, { attempt }) =>
       Promise.allSettled(
         ranges.map(async (range, worker) => {
-          const session = await options.openSession(worker, attempt);
+          const session = await options.openSession(worker, attempt - 1);
           try {
             for (let i = range.from; i < range.to; i++) {
               if (done.has(i)) continue;

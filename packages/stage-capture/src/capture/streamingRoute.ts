@@ -7,10 +7,12 @@
  * A worker whose browser dies is replaced once per chunk (the chunk is captured again by a fresh
  * browser); a page exception fails the render at once.
  */
-import { FrameloomError, abortError, type Frame, type FrameRange } from "@frameloom/shared-helpers";
+import { FrameloomError, abortError, type FrameRange } from "@frameloom/shared-helpers";
 import type { BrowserSession } from "./browserSession.js";
 
-export interface StreamingOptions {
+export interface StreamingOptions<T extends { index: number }> {
+  /** Captures frame `i` on a session (a screenshot, or a layered frame for HDR). */
+  capture(session: BrowserSession, index: number): Promise<T>;
   range: FrameRange;
   workers: number;
   /** Opens a ready session for worker `w` (attempt counts reopen after a crash). */
@@ -21,7 +23,10 @@ export interface StreamingOptions {
   onWorkersChanged?(workers: number): void;
 }
 
-export function streamFrames(options: StreamingOptions): AsyncGenerator<Frame> {
+/** The frame generator plus `shutdown()`: stops every worker and resolves once all browsers are closed. */
+export type FrameStreamHandle<T> = AsyncGenerator<T> & { shutdown(): Promise<void> };
+
+export function streamFrames<T extends { index: number }>(options: StreamingOptions<T>): FrameStreamHandle<T> {
   const { range, signal } = options;
   const chunkSize = options.chunkSize ?? (options.workers > 1 ? 6 : range.to - range.from);
   const lookahead = Math.max(chunkSize * options.workers * 2, 8);
@@ -29,7 +34,7 @@ export function streamFrames(options: StreamingOptions): AsyncGenerator<Frame> {
   for (let from = range.from; from < range.to; from += chunkSize) {
     chunks.push({ from, to: Math.min(range.to, from + chunkSize), retries: 0 });
   }
-  const ready = new Map<number, Frame>();
+  const ready = new Map<number, T>();
   let next = range.from;
   let failure: unknown = null;
   let stopped = false;
@@ -65,7 +70,7 @@ export function streamFrames(options: StreamingOptions): AsyncGenerator<Frame> {
           for (let i = chunk.from; i < chunk.to && !stopped; i++) {
             while (!stopped && i - next >= lookahead) await new Promise<void>((r) => workerWaiters.add(r));
             if (stopped) return;
-            ready.set(i, await session.captureFrame(i));
+            ready.set(i, await options.capture(session, i));
             notifyConsumer();
           }
         } catch (error) {
@@ -91,11 +96,26 @@ export function streamFrames(options: StreamingOptions): AsyncGenerator<Frame> {
     }
   }
 
-  const onAbort = () => fail(abortError(signal));
-  signal.addEventListener("abort", onAbort, { once: true });
   let pool: Promise<void[]> | null = null;
+  let shutdownPromise: Promise<void> | null = null;
+  // Stops everything even when the consumer is parked at a `yield` and will never resume.
+  const shutdown = (): Promise<void> =>
+    (shutdownPromise ??= (async () => {
+      stopped = true;
+      notifyWorkers();
+      notifyConsumer();
+      await Promise.allSettled([...sessions].map((s) => s.close()));
+      await pool?.catch(() => {});
+      // A worker may have opened a session while the first close ran.
+      await Promise.allSettled([...sessions].map((s) => s.close()));
+    })());
+  const onAbort = () => {
+    fail(abortError(signal));
+    void shutdown();
+  };
+  signal.addEventListener("abort", onAbort, { once: true });
 
-  async function* generate(): AsyncGenerator<Frame> {
+  async function* generate(): AsyncGenerator<T> {
     pool = Promise.all(Array.from({ length: Math.min(options.workers, chunks.length) }, (_, w) => worker(w)));
     pool.catch(fail);
     try {
@@ -113,12 +133,9 @@ export function streamFrames(options: StreamingOptions): AsyncGenerator<Frame> {
         await new Promise<void>((r) => (wake = r));
       }
     } finally {
-      stopped = true;
       signal.removeEventListener("abort", onAbort);
-      notifyWorkers();
-      await Promise.allSettled([...sessions].map((s) => s.close()));
-      await pool?.catch(() => {});
+      await shutdown();
     }
   }
-  return generate();
+  return Object.assign(generate(), { shutdown });
 }

@@ -481,7 +481,7 @@ const RUNTIME_SOURCE = String.raw`function (config) {
     var waits = [];
     for (var i = 0; i < videos.length; i++) {
       var v = videos[i];
-      if (v.readyState >= 2 || v.error) continue;
+      if (v.readyState >= 2 || v.error || v.hasAttribute("data-flm-media-layer")) continue; // layered HDR media: the compositor decodes it
       if (v.preload === "none") v.preload = "auto";
       waits.push(new Promise(function (resolve) {
         v.addEventListener("loadeddata", resolve, { once: true });

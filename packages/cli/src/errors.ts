@@ -1,0 +1,5 @@
+import { defineErrors } from "@frameloom/shared-helpers";
+
+export const CliErrors = defineErrors({
+  UNKNOWN_STAGE: "FLM_ERR_CLI_UNKNOWN_STAGE",
+});

@@ -1,0 +1,234 @@
+/**
+ * The `composite` stage: turns the HDR layered capture (`capture.layeredFrames`) into yuv420p10le frames
+ * (BT.2020 PQ/HLG) and hands them on as `capture.frames`, replacing the `capture` value. SDR renders (no
+ * `layeredFrames`) pass through untouched.
+ */
+import {
+  FrameloomError,
+  abortError,
+  type CaptureRoute,
+  type Composition,
+  type Frame,
+  type FrameRange,
+  type FrameStream,
+  type FramesOnDisk,
+  type LayeredFrame,
+  type MediaSource,
+  type Stage,
+  type StageContext,
+} from "@frameloom/shared-helpers";
+
+import { createCompositor } from "../index.js";
+import type { Compositor, Layer } from "../types.js";
+import { CompositeErrors } from "./errors.js";
+import { MediaFrameSource } from "./mediaDecoder.js";
+import { decodePng } from "./pngDecode.js";
+
+export interface CaptureValue {
+  range: FrameRange;
+  route: CaptureRoute;
+  frames?: FrameStream;
+  framesOnDisk?: FramesOnDisk;
+  layeredFrames?: AsyncIterable<LayeredFrame>;
+}
+
+export interface CompositeInput {
+  composition: Composition;
+  capture: CaptureValue;
+}
+
+export interface CompositeOutput {
+  capture: CaptureValue;
+  settled?: Promise<unknown>;
+}
+
+export const meta = {
+  name: "composite",
+  kernel: "^1.0.0",
+  needs: ["composition", "capture"],
+  provides: ["capture"],
+} as const;
+
+/** What the stage builds on; tests may swap the compositor factory. */
+export interface CompositeHooks {
+  createCompositor?: typeof createCompositor;
+}
+
+export async function runCompositeStage(input: CompositeInput, ctx: StageContext, hooks: CompositeHooks = {}): Promise<CompositeOutput> {
+  const { composition, capture } = input;
+  if (!capture.layeredFrames) return { capture };
+  const layered = capture.layeredFrames;
+  const hdr = composition.hdr ?? ctx.config.hdr ?? null;
+  if (!hdr) {
+    throw new FrameloomError(CompositeErrors.NO_HDR_PLAN, "layered HDR frames arrived but the render has no HDR plan (composition.hdr is unset)");
+  }
+  const plan = { transfer: hdr.transfer, compositor: hdr.compositor };
+  const { width, height } = composition;
+  const mediaById = new Map<string, MediaSource>(composition.media.map((m) => [m.id, m]));
+  const signal = ctx.signal;
+
+  let compositor: Compositor | null = null;
+  const sources = new Map<string, Promise<MediaFrameSource>>();
+  /** Decoded DOM layers of the previous frame, keyed by PNG Buffer identity (reused layers share the Buffer). */
+  let pngCache = new Map<Buffer, Buffer>();
+  let closed = false;
+
+  const closeAll = (): void => {
+    if (closed) return;
+    closed = true;
+    for (const p of sources.values()) p.then((s) => s.close(), () => {});
+    sources.clear();
+    compositor?.close();
+    compositor = null;
+    pngCache = new Map();
+  };
+  const onAbort = (): void => closeAll();
+  signal.addEventListener("abort", onAbort, { once: true });
+
+  let settle!: { resolve: () => void; reject: (e: unknown) => void };
+  const settled = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+  settled.catch(() => {}); // the kernel awaits it; never an unhandled rejection on its own
+
+  const source = (id: string, index: number): Promise<MediaFrameSource> => {
+    let p = sources.get(id);
+    if (!p) {
+      const media = mediaById.get(id);
+      if (!media) {
+        throw new FrameloomError(CompositeErrors.MEDIA_UNKNOWN, `frame ${index}: HDR media layer "${id}" is not in composition.media`, {
+          details: { frame: index, mediaId: id },
+        });
+      }
+      p = MediaFrameSource.open({
+        path: media.path,
+        fps: composition.fps,
+        mediaStart: media.mediaStart,
+        transfer: media.transfer,
+        still: media.kind === "image" ? true : undefined,
+        signal,
+      });
+      sources.set(id, p);
+      p.then((s) => closed && s.close(), () => {});
+    }
+    return p;
+  };
+
+  const buildLayers = async (frame: LayeredFrame): Promise<Layer[]> => {
+    const layers: Layer[] = [];
+    const nextCache = new Map<Buffer, Buffer>();
+    for (const layer of frame.layers) {
+      if (layer.kind === "dom") {
+        let rgba = pngCache.get(layer.png) ?? nextCache.get(layer.png);
+        if (!rgba) {
+          const png = decodePng(layer.png);
+          if (png.width !== width || png.height !== height) {
+            throw new FrameloomError(
+              CompositeErrors.PNG_SIZE,
+              `frame ${frame.index}: DOM layer PNG is ${png.width}x${png.height}, the composition is ${width}x${height}`,
+              { details: { frame: frame.index, width: png.width, height: png.height } },
+            );
+          }
+          rgba = png.rgba;
+        }
+        nextCache.set(layer.png, rgba);
+        layers.push({ kind: "dom", rgba });
+      } else {
+        const src = await source(layer.mediaId, frame.index);
+        let rgb48: Buffer;
+        try {
+          rgb48 = await src.frameAt(layer.localTime);
+        } catch (error) {
+          if (signal.aborted) throw abortError(signal);
+          throw error instanceof FrameloomError && error.code === CompositeErrors.MEDIA_DECODE
+            ? new FrameloomError(error.code, `frame ${frame.index}: ${error.message}`, { cause: error, details: { frame: frame.index, path: src.path } })
+            : error;
+        }
+        layers.push({
+          kind: "video",
+          rgb48,
+          width: src.width,
+          height: src.height,
+          transfer: src.transfer,
+          rect: layer.rect,
+          opacity: layer.opacity,
+          fit: layer.fit,
+        });
+      }
+    }
+    pngCache = nextCache;
+    return layers;
+  };
+
+  const check = (): void => {
+    if (signal.aborted) throw abortError(signal);
+  };
+
+  async function* frames(): AsyncGenerator<Frame> {
+    const it = layered[Symbol.asyncIterator]();
+    let pending: { index: number; data: Promise<Buffer> } | null = null;
+    let finished = false;
+    try {
+      check();
+      compositor = (hooks.createCompositor ?? createCompositor)({
+        width,
+        height,
+        transfer: plan.transfer,
+        output: "yuv420p10le",
+        implementation: plan.compositor,
+      });
+      for (;;) {
+        // capture the next frame (and decode its layers) while the previous one composes
+        const r = await it.next();
+        check();
+        const layers = r.done ? null : await buildLayers(r.value);
+        check();
+        let ready: Frame | null = null;
+        if (pending) {
+          ready = { index: pending.index, encoding: "yuv420p10le", data: await pending.data };
+          check();
+          pending = null;
+        }
+        if (!r.done) {
+          const data = compositor!.compose(layers!);
+          data.catch(() => {}); // awaited later; avoid an unhandled rejection if we fail first
+          pending = { index: r.value.index, data };
+        }
+        if (ready) yield ready;
+        if (r.done) break;
+      }
+      finished = true;
+      settle.resolve();
+    } catch (error) {
+      const e = signal.aborted ? abortError(signal) : error;
+      settle.reject(e);
+      throw e;
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+      closeAll();
+      if (!finished) {
+        // consumer stopped early (or we failed): stop the capture too, and settle
+        try {
+          await it.return?.();
+        } catch {
+          /* the capture's own error is reported by the capture */
+        }
+        if (signal.aborted) settle.reject(abortError(signal));
+        else settle.resolve();
+      }
+    }
+  }
+
+  // Aborted before the consumer ever pulls: settle now (the generator's finally would never run).
+  const onAbortSettle = (): void => settle.reject(abortError(signal));
+  signal.addEventListener("abort", onAbortSettle, { once: true });
+  settled.then(
+    () => signal.removeEventListener("abort", onAbortSettle),
+    () => signal.removeEventListener("abort", onAbortSettle),
+  );
+
+  return { capture: { range: capture.range, route: capture.route, frames: frames() }, settled };
+}
+
+export const stage: Stage<CompositeInput, CompositeOutput> = {
+  meta,
+  run: (input, ctx) => runCompositeStage(input, ctx),
+};
