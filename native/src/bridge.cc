@@ -72,10 +72,10 @@ Napi::Value CreateCompositor(const Napi::CallbackInfo& info) {
         width > 32768 || height > 32768) {
       return Fail(env, "invalid width/height");
     }
-    if (!AttrAsInt(o, "transfer", &transfer) || (transfer != kPq && transfer != kHlg)) {
+    if (!AttrAsInt(o, "transfer", &transfer) || (transfer != kPq && transfer != kHlg && transfer != kSrgb)) {
       return Fail(env, "invalid transfer");
     }
-    if (!AttrAsInt(o, "format", &format) || (format != kRgb48le && format != kYuv420p10le)) {
+    if (!AttrAsInt(o, "format", &format) || (format != kRgb48le && format != kYuv420p10le && format != kRgba64le)) {
       return Fail(env, "invalid format");
     }
     if (format == kYuv420p10le && ((width | height) & 1)) return Fail(env, "yuv420p10le needs even width/height");

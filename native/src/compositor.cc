@@ -18,13 +18,8 @@ namespace flm {
 
 namespace {
 
-constexpr float kKr = 0.2627f;
-constexpr float kKb = 0.0593f;
-constexpr float kKg = 1.0f - kKr - kKb;
 // Coefficients from 16-bit E' codes to 10-bit limited-range Cb / Cr (over a 2x2 sum).
 constexpr float kCScale = 896.0f / 65535.0f / 4.0f;
-constexpr float kCbDen = 2.0f * (1.0f - kKb);  // 1.8814
-constexpr float kCrDen = 2.0f * (1.0f - kKr);  // 1.4746
 
 inline void Store16(uint8_t* p, uint16_t v) { std::memcpy(p, &v, 2); }  // little-endian hosts
 inline uint16_t Load16(const uint8_t* p) {
@@ -93,15 +88,16 @@ inline void PutPixel(int x, float r, float g, float b, float a, const float* __r
   }
 }
 
-template <bool kSdrSource, bool kOpaque, bool kLast>
+// m: primaries conversion of the source into the working space (BT.709 <-> BT.2020), or none (kMatrix false).
+template <bool kMatrix, bool kOpaque, bool kLast>
 void BlendVideoRow(const uint8_t* __restrict row, const int32_t* __restrict xmap, int x0, int x1,
-                   const float* __restrict dec, const float* __restrict out_dec, const uint16_t* __restrict enc,
-                   float alpha, float* __restrict lin, uint16_t* __restrict codes, uint8_t* __restrict pass) {
-  const float* m = kBt709To2020;
+                   const float* __restrict dec, const float* __restrict m, const float* __restrict out_dec,
+                   const uint16_t* __restrict enc, float alpha, float* __restrict lin, uint16_t* __restrict codes,
+                   uint8_t* __restrict pass) {
   for (int x = x0; x < x1; ++x) {
     const uint8_t* s = row + static_cast<size_t>(xmap[x]) * 6;
     float r = dec[Load16(s)], g = dec[Load16(s + 2)], b = dec[Load16(s + 4)];
-    if (kSdrSource) {
+    if (kMatrix) {
       const float r2 = m[0] * r + m[1] * g + m[2] * b;
       const float g2 = m[3] * r + m[4] * g + m[5] * b;
       const float b2 = m[6] * r + m[7] * g + m[8] * b;
@@ -114,15 +110,15 @@ void BlendVideoRow(const uint8_t* __restrict row, const int32_t* __restrict xmap
 }
 
 template <bool kLast>
-void BlendVideoRowAny(bool sdr, bool opaque, const uint8_t* row, const int32_t* xmap, int x0, int x1,
+void BlendVideoRowAny(const float* m, bool opaque, const uint8_t* row, const int32_t* xmap, int x0, int x1,
                       const float* dec, const float* out_dec, const uint16_t* enc, float alpha, float* lin,
                       uint16_t* codes, uint8_t* pass) {
-  if (sdr) {
-    if (opaque) BlendVideoRow<true, true, kLast>(row, xmap, x0, x1, dec, out_dec, enc, alpha, lin, codes, pass);
-    else BlendVideoRow<true, false, kLast>(row, xmap, x0, x1, dec, out_dec, enc, alpha, lin, codes, pass);
+  if (m != nullptr) {
+    if (opaque) BlendVideoRow<true, true, kLast>(row, xmap, x0, x1, dec, m, out_dec, enc, alpha, lin, codes, pass);
+    else BlendVideoRow<true, false, kLast>(row, xmap, x0, x1, dec, m, out_dec, enc, alpha, lin, codes, pass);
   } else {
-    if (opaque) BlendVideoRow<false, true, kLast>(row, xmap, x0, x1, dec, out_dec, enc, alpha, lin, codes, pass);
-    else BlendVideoRow<false, false, kLast>(row, xmap, x0, x1, dec, out_dec, enc, alpha, lin, codes, pass);
+    if (opaque) BlendVideoRow<false, true, kLast>(row, xmap, x0, x1, dec, m, out_dec, enc, alpha, lin, codes, pass);
+    else BlendVideoRow<false, false, kLast>(row, xmap, x0, x1, dec, m, out_dec, enc, alpha, lin, codes, pass);
   }
 }
 
@@ -137,13 +133,15 @@ void PassVideoRow(const uint8_t* __restrict row, const int32_t* __restrict xmap,
   std::memset(pass + x0, 1, x1 - x0);
 }
 
+// dom: DOM colour tables into the working space (t.dom or t.dom709). code_pass (sRGB output): an opaque pixel's output
+// codes are its own sRGB codes (v * 257, exactly what decode + encode gives), kept as pass-through codes on any layer.
 template <bool kLast>
-void BlendDomRow(const uint8_t* __restrict src, int width, const Tables& t, const float* __restrict out_dec,
-                 const uint16_t* __restrict enc, float* __restrict lin, uint16_t* __restrict codes,
-                 uint8_t* __restrict pass) {
-  const float(*__restrict tr)[4] = t.dom[0];
-  const float(*__restrict tg)[4] = t.dom[1];
-  const float(*__restrict tb)[4] = t.dom[2];
+void BlendDomRow(const uint8_t* __restrict src, int width, const float (*dom)[256][4], bool code_pass,
+                 const float* __restrict out_dec, const uint16_t* __restrict enc, float* __restrict lin,
+                 uint16_t* __restrict codes, uint8_t* __restrict pass) {
+  const float(*__restrict tr)[4] = dom[0];
+  const float(*__restrict tg)[4] = dom[1];
+  const float(*__restrict tb)[4] = dom[2];
   // Last opaque pixel converted by the topmost layer: flat DOM areas (backgrounds, text) repeat colours.
   uint32_t memo_rgb = 0xffffffffu;  // never matches a masked pixel
   uint16_t memo[3] = {0, 0, 0};
@@ -165,12 +163,18 @@ void BlendDomRow(const uint8_t* __restrict src, int width, const Tables& t, cons
     const unsigned a = px >> 24;
     if (a != 0) {
       const unsigned R = px & 0xff, G = (px >> 8) & 0xff, B = (px >> 16) & 0xff;
-      if (kLast && a == 255) {
+      if (a == 255 && (kLast || code_pass)) {
         uint16_t* c = codes + 3 * x;
         if ((px & 0xffffffu) != memo_rgb) {
           memo_rgb = px & 0xffffffu;
-          Encode3(enc, memo, tr[R][0] + tg[G][0] + tb[B][0], tr[R][1] + tg[G][1] + tb[B][1],
-                  tr[R][2] + tg[G][2] + tb[B][2]);
+          if (code_pass) {
+            memo[0] = static_cast<uint16_t>(R * 257u);
+            memo[1] = static_cast<uint16_t>(G * 257u);
+            memo[2] = static_cast<uint16_t>(B * 257u);
+          } else {
+            Encode3(enc, memo, tr[R][0] + tg[G][0] + tb[B][0], tr[R][1] + tg[G][1] + tb[B][1],
+                    tr[R][2] + tg[G][2] + tb[B][2]);
+          }
         }
         c[0] = memo[0];
         c[1] = memo[1];
@@ -193,13 +197,11 @@ void BlendDomRow(const uint8_t* __restrict src, int width, const Tables& t, cons
 // Error vs the exact value < 0.05 code (three floors and the rounded coefficients), so the rounded result is within
 // 1 code of the double-precision reference.
 constexpr double kLumaFix = 876.0 / 65535.0 * 4194304.0;  // * 2^22 = 2^16 (mulhi) * 2^6 (fraction)
-constexpr uint16_t kYkr = static_cast<uint16_t>(0.2627 * kLumaFix + 0.5);
-constexpr uint16_t kYkg = static_cast<uint16_t>((1.0 - 0.2627 - 0.0593) * kLumaFix + 0.5);
-constexpr uint16_t kYkb = static_cast<uint16_t>(0.0593 * kLumaFix + 0.5);
+inline uint16_t LumaWeight(double k) { return static_cast<uint16_t>(k * kLumaFix + 0.5); }
 constexpr uint16_t kYBias = 64 * 64 + 32 + 1;  // 64 offset, + 0.5 to round, + ~1.5/64 for the three floors
 
-inline uint16_t LumaScalar(uint32_t r, uint32_t g, uint32_t b) {
-  return static_cast<uint16_t>((((r * kYkr) >> 16) + ((g * kYkg) >> 16) + ((b * kYkb) >> 16) + kYBias) >> 6);
+inline uint16_t LumaScalar(const uint16_t* k, uint32_t r, uint32_t g, uint32_t b) {
+  return static_cast<uint16_t>((((r * k[0]) >> 16) + ((g * k[1]) >> 16) + ((b * k[2]) >> 16) + kYBias) >> 6);
 }
 
 #if defined(FLM_YUV_SSE41)
@@ -246,10 +248,18 @@ Compositor::Compositor(int width, int height, int transfer, int format, int thre
     : width_(width), height_(height), transfer_(transfer), format_(format),
       threads_(std::max(1, std::min(threads, 64))) {
   GetTables();  // build the process-wide tables now, not during the first frame
+  // BT.709 for the sRGB output, BT.2020 NCL otherwise; the same float / double operations as before for BT.2020.
+  const double kr = transfer_ == kSrgb ? 0.2126 : 0.2627, kb = transfer_ == kSrgb ? 0.0722 : 0.0593;
+  kr_ = static_cast<float>(kr);
+  kb_ = static_cast<float>(kb);
+  yk_[0] = LumaWeight(kr);
+  yk_[1] = LumaWeight(1.0 - kr - kb);
+  yk_[2] = LumaWeight(kb);
   const size_t w = static_cast<size_t>(std::max(width_, 0));
   scratch_.resize(threads_);
   for (auto& s : scratch_) {
     s.lin.assign(w * 6, 0.0f);
+    if (format_ == kRgba64le) s.alpha.assign(w, 0.0f);
     s.codes.assign(w * 6, 0);
     s.pass.assign(w * 2, 0);
   }
@@ -276,13 +286,13 @@ void Compositor::Close() {
 
 size_t Compositor::OutputLength() const {
   const size_t px = static_cast<size_t>(width_) * static_cast<size_t>(height_);
-  return format_ == kRgb48le ? px * 6 : px * 2 + (px / 4) * 2 * 2;
+  return format_ == kRgb48le ? px * 6 : format_ == kRgba64le ? px * 8 : px * 2 + (px / 4) * 2 * 2;
 }
 
 std::string Compositor::Validate(const std::vector<LayerDesc>& layers, size_t out_length) const {
   if (width_ <= 0 || height_ <= 0 || width_ > 32768 || height_ > 32768) return "invalid output size";
-  if (transfer_ != kPq && transfer_ != kHlg) return "invalid output transfer";
-  if (format_ != kRgb48le && format_ != kYuv420p10le) return "invalid output format";
+  if (transfer_ != kPq && transfer_ != kHlg && transfer_ != kSrgb) return "invalid output transfer";
+  if (format_ != kRgb48le && format_ != kYuv420p10le && format_ != kRgba64le) return "invalid output format";
   if (format_ == kYuv420p10le && ((width_ | height_) & 1)) return "yuv420p10le needs even width and height";
   if (out_length != OutputLength()) return "output buffer has the wrong length";
   const size_t px = static_cast<size_t>(width_) * static_cast<size_t>(height_);
@@ -299,7 +309,7 @@ std::string Compositor::Validate(const std::vector<LayerDesc>& layers, size_t ou
       if (l.length != static_cast<size_t>(l.src_width) * static_cast<size_t>(l.src_height) * 6) {
         return at + "video buffer length is not width*height*6";
       }
-      if (l.transfer < kPq || l.transfer > kSdr) return at + "invalid video transfer";
+      if (l.transfer < kPq || l.transfer > kSrgb) return at + "invalid video transfer";
       if (l.fit < kCover || l.fit > kFill) return at + "invalid fit";
       if (!std::isfinite(l.x) || !std::isfinite(l.y) || !std::isfinite(l.width) || !std::isfinite(l.height) ||
           !(l.width > 0) || !(l.height > 0)) {
@@ -410,20 +420,31 @@ void Compositor::RunUnits(int thread, int begin, int end) {
   const size_t w3 = static_cast<size_t>(width_) * 3;
   for (int u = begin; u < end; ++u) {
     if (format_ == kYuv420p10le) {
-      CompositeRow(2 * u, sc.lin.data(), sc.codes.data(), sc.pass.data());
-      CompositeRow(2 * u + 1, sc.lin.data() + w3, sc.codes.data() + w3, sc.pass.data() + width_);
+      CompositeRow(2 * u, sc.lin.data(), sc.codes.data(), sc.pass.data(), nullptr);
+      CompositeRow(2 * u + 1, sc.lin.data() + w3, sc.codes.data() + w3, sc.pass.data() + width_, nullptr);
       EncodeYuvRows(2 * u, sc.codes.data());
+    } else if (format_ == kRgba64le) {
+      // rgba64le: codes in the scratch row, interleaved with alpha into the output by CompositeRow's final pass.
+      CompositeRow(u, sc.lin.data(), sc.codes.data(), sc.pass.data(), sc.alpha.data());
     } else {
       // rgb48le: the row's codes are built in place in the output (2-byte aligned, checked by the bridge).
-      CompositeRow(u, sc.lin.data(), reinterpret_cast<uint16_t*>(out_) + static_cast<size_t>(u) * w3, sc.pass.data());
+      CompositeRow(u, sc.lin.data(), reinterpret_cast<uint16_t*>(out_) + static_cast<size_t>(u) * w3, sc.pass.data(),
+                   nullptr);
     }
   }
 }
 
-void Compositor::CompositeRow(int y, float* lin, uint16_t* codes, uint8_t* pass) const {
+void Compositor::CompositeRow(int y, float* lin, uint16_t* codes, uint8_t* pass, float* alpha) const {
   const Tables& t = GetTables();
   const float* out_dec = t.decode[transfer_].data();
   const uint16_t* enc = t.encode[transfer_].data();
+  // Working space: BT.2020 linear for PQ / HLG output, BT.709 linear for sRGB output (blending is linear, so this is
+  // the same maths as blending in BT.2020 and converting back, without the float round trip for DOM and SDR video).
+  const bool sdr_out = transfer_ == kSrgb;
+  const float(*dom)[256][4] = sdr_out ? t.dom709 : t.dom;
+  // rgba64le (alpha != nullptr): every layer leaves linear light (premultiplied colour, as over black) and the coverage
+  // in alpha[]; the final pass divides by it. Pass-through codes only ever have coverage 0 (black) or 1 (opaque).
+  const bool with_alpha = alpha != nullptr;
   const size_t n = layers_->size();
   // Black below the bottom layer, as codes; skipped when the bottom layer passes a full row of codes through.
   bool covered = false;
@@ -436,17 +457,26 @@ void Compositor::CompositeRow(int y, float* lin, uint16_t* codes, uint8_t* pass)
     std::memset(codes, 0, static_cast<size_t>(width_) * 6);
     std::memset(pass, 1, width_);
   }
-  bool any_lin = false;  // some pixel was left in linear light by a layer below the top one
+  if (with_alpha) std::fill(alpha, alpha + width_, 0.0f);
+  bool any_lin = with_alpha;  // some pixel was left in linear light by a layer below the top one
   for (size_t i = 0; i < n; ++i) {
     const LayerDesc& l = (*layers_)[i];
-    const bool last = i + 1 == n;
+    const bool last = i + 1 == n && !with_alpha;
     if (l.kind == kDom) {
       const uint8_t* src = l.data + static_cast<size_t>(y) * width_ * 4;
       if (last) {
-        BlendDomRow<true>(src, width_, t, out_dec, enc, lin, codes, pass);
+        BlendDomRow<true>(src, width_, dom, sdr_out, out_dec, enc, lin, codes, pass);
       } else {
-        BlendDomRow<false>(src, width_, t, out_dec, enc, lin, codes, pass);
+        BlendDomRow<false>(src, width_, dom, sdr_out, out_dec, enc, lin, codes, pass);
         any_lin = true;
+      }
+      if (with_alpha) {
+        for (int x = 0; x < width_; ++x) {
+          const unsigned a8 = src[4 * x + 3];
+          if (a8 == 0) continue;
+          const float a = static_cast<float>(a8) * (1.0f / 255.0f);
+          alpha[x] = a8 == 255 ? 1.0f : a + alpha[x] * (1.0f - a);
+        }
       }
       continue;
     }
@@ -457,14 +487,37 @@ void Compositor::CompositeRow(int y, float* lin, uint16_t* codes, uint8_t* pass)
     const float a = static_cast<float>(l.opacity);
     const int32_t* xm = p.xmap.data();
     const bool opaque = l.opacity >= 1.0;
+    const bool bt709_src = l.transfer == kSdr || l.transfer == kSrgb;
+    const float* m = bt709_src == sdr_out ? nullptr : (sdr_out ? kBt2020To709 : kBt709To2020);
     if (opaque && l.transfer == transfer_) {
       PassVideoRow(row, xm, p.x0, p.x1, p.contiguous, codes, pass);
     } else if (last) {
-      BlendVideoRowAny<true>(l.transfer == kSdr, opaque, row, xm, p.x0, p.x1, dec, out_dec, enc, a, lin, codes, pass);
+      BlendVideoRowAny<true>(m, opaque, row, xm, p.x0, p.x1, dec, out_dec, enc, a, lin, codes, pass);
     } else {
-      BlendVideoRowAny<false>(l.transfer == kSdr, opaque, row, xm, p.x0, p.x1, dec, out_dec, enc, a, lin, codes, pass);
+      BlendVideoRowAny<false>(m, opaque, row, xm, p.x0, p.x1, dec, out_dec, enc, a, lin, codes, pass);
       any_lin = true;
     }
+    if (with_alpha) {
+      if (opaque) std::fill(alpha + p.x0, alpha + p.x1, 1.0f);
+      else for (int x = p.x0; x < p.x1; ++x) alpha[x] = a + alpha[x] * (1.0f - a);
+    }
+  }
+  if (with_alpha) {
+    // Straight alpha: colour = premultiplied / coverage; nothing there = colour 0, alpha 0.
+    uint16_t* o = reinterpret_cast<uint16_t*>(out_) + static_cast<size_t>(y) * width_ * 4;
+    for (int x = 0; x < width_; ++x) {
+      const float cov = alpha[x];
+      uint16_t* c = codes + 3 * x;
+      if (!pass[x]) {
+        const float* d = lin + 3 * x;
+        Encode3(enc, c, d[0] / cov, d[1] / cov, d[2] / cov);
+      }
+      o[4 * x] = c[0];
+      o[4 * x + 1] = c[1];
+      o[4 * x + 2] = c[2];
+      o[4 * x + 3] = static_cast<uint16_t>(std::min(cov, 1.0f) * 65535.0f + 0.5f);
+    }
+    return;
   }
   if (!any_lin) return;
   // Encode what is still linear; pass-through pixels already hold their codes.
@@ -483,6 +536,8 @@ void Compositor::EncodeYuvRows(int y, const uint16_t* codes) const {
   uint16_t* __restrict vp = up + (w / 2) * (h / 2);
   const uint16_t* __restrict c0 = codes;
   const uint16_t* __restrict c1 = codes + 3 * w;
+  const float kKr = kr_, kKb = kb_, kKg = 1.0f - kKr - kKb;
+  const float kCbDen = 2.0f * (1.0f - kKb), kCrDen = 2.0f * (1.0f - kKr);
   const float cbr = -kKr / kCbDen * kCScale, cbg = -kKg / kCbDen * kCScale, cbb = (1.0f - kKb) / kCbDen * kCScale;
   const float crr = (1.0f - kKr) / kCrDen * kCScale, crg = -kKg / kCrDen * kCScale, crb = -kKb / kCrDen * kCScale;
   size_t x = 0;
@@ -491,8 +546,8 @@ void Compositor::EncodeYuvRows(int y, const uint16_t* codes) const {
     // 8 pixels of each row per step: deinterleave R, G, B (pshufb), luma in 16-bit fixed point (pmulhuw), chroma
     // from 32-bit 2x2 sums in float with the same operations, in the same order, as the scalar tail below.
     static const Shuffles& k = GetShuffles();
-    const __m128i kr = _mm_set1_epi16(static_cast<short>(kYkr)), kg = _mm_set1_epi16(static_cast<short>(kYkg));
-    const __m128i kb = _mm_set1_epi16(static_cast<short>(kYkb)), bias = _mm_set1_epi16(static_cast<short>(kYBias));
+    const __m128i kr = _mm_set1_epi16(static_cast<short>(yk_[0])), kg = _mm_set1_epi16(static_cast<short>(yk_[1]));
+    const __m128i kb = _mm_set1_epi16(static_cast<short>(yk_[2])), bias = _mm_set1_epi16(static_cast<short>(kYBias));
     const __m128i lo16 = _mm_set1_epi32(0xffff);
     const __m128 vcbr = _mm_set1_ps(cbr), vcbg = _mm_set1_ps(cbg), vcbb = _mm_set1_ps(cbb);
     const __m128 vcrr = _mm_set1_ps(crr), vcrg = _mm_set1_ps(crg), vcrb = _mm_set1_ps(crb);
@@ -526,8 +581,8 @@ void Compositor::EncodeYuvRows(int y, const uint16_t* codes) const {
   }
 #endif
   for (size_t xx = x; xx < w; ++xx) {
-    yp0[xx] = LumaScalar(c0[3 * xx], c0[3 * xx + 1], c0[3 * xx + 2]);
-    yp1[xx] = LumaScalar(c1[3 * xx], c1[3 * xx + 1], c1[3 * xx + 2]);
+    yp0[xx] = LumaScalar(yk_, c0[3 * xx], c0[3 * xx + 1], c0[3 * xx + 2]);
+    yp1[xx] = LumaScalar(yk_, c1[3 * xx], c1[3 * xx + 1], c1[3 * xx + 2]);
   }
   for (size_t cx = x / 2; cx < w / 2; ++cx) {
     const size_t i = 6 * cx;

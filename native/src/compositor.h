@@ -1,6 +1,7 @@
 // Copyright Frameloom contributors.
-// Linear-light HDR compositor: DOM (sRGB RGBA8) and video (rgb48le PQ/HLG/SDR) layers, bottom to top,
-// into rgb48le or yuv420p10le (BT.2020 NCL, limited range). Plain C++, no Node-API types.
+// Linear-light compositor: DOM (sRGB RGBA8) and video (rgb48le PQ/HLG/SDR/sRGB) layers, bottom to top, into PQ / HLG
+// (BT.2020) or sRGB (BT.709) rgb48le, yuv420p10le (BT.2020 / BT.709 NCL, limited range) or rgba64le (straight alpha =
+// coverage over transparent). Plain C++, no Node-API types.
 #ifndef NATIVE_SRC_COMPOSITOR_H_
 #define NATIVE_SRC_COMPOSITOR_H_
 
@@ -14,7 +15,7 @@
 
 namespace flm {
 
-enum OutputFormat : int { kRgb48le = 0, kYuv420p10le = 1 };
+enum OutputFormat : int { kRgb48le = 0, kYuv420p10le = 1, kRgba64le = 2 };
 enum LayerKind : int { kDom = 0, kVideo = 1 };
 enum Fit : int { kCover = 0, kContain = 1, kFill = 2 };
 
@@ -38,10 +39,12 @@ struct Placement {
   bool contiguous = false;    // xmap[x] == xmap[x0] + (x - x0): a row span can be copied as is
 };
 
-// One thread's working rows: linear RGB, or (flag set) still the untouched 16-bit codes of an opaque video
-// layer whose transfer equals the output transfer (decode + encode would be the identity, so it is skipped).
+// One thread's working rows (two, for 4:2:0): per pixel either output-transfer 16-bit codes (pass = 1: black,
+// pass-through video, or what the topmost layer already encoded) or linear RGB (pass = 0, left by a lower layer
+// and encoded at the end of the row). For rgb48le the codes row is the output row itself.
 struct RowScratch {
   std::vector<float> lin;
+  std::vector<float> alpha;  // rgba64le only: coverage of the stack so far (lin is then premultiplied by it)
   std::vector<uint16_t> codes;
   std::vector<uint8_t> pass;
 };
@@ -61,12 +64,15 @@ class Compositor {
  private:
   void WorkerLoop(int index);
   void RunUnits(int thread, int begin, int end);
-  void CompositeRow(int y, float* lin, uint16_t* codes, uint8_t* pass) const;
+  void CompositeRow(int y, float* lin, uint16_t* codes, uint8_t* pass, float* alpha) const;
   void EncodeYuvRows(int y, const uint16_t* codes) const;
   std::string Validate(const std::vector<LayerDesc>& layers, size_t out_length) const;
   void Place(const LayerDesc& layer, Placement* p) const;
 
   const int width_, height_, transfer_, format_, threads_;
+  // Y'CbCr matrix of the output (BT.2020 for PQ / HLG, BT.709 for sRGB): float Kr, Kb and the 16-bit luma weights.
+  float kr_ = 0, kb_ = 0;
+  uint16_t yk_[3] = {0, 0, 0};
   std::vector<RowScratch> scratch_;  // per thread: two rows
   std::vector<Placement> placements_;        // per layer, grow-only
   // Frame being composed (valid while a frame is in flight).

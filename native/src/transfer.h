@@ -14,7 +14,9 @@ constexpr double kRefWhiteNits = 203.0;
 constexpr double kHlgDisplayPeakNits = 1000.0;
 constexpr double kHlgSystemGamma = 1.2;
 
-enum Transfer : int { kPq = 0, kHlg = 1, kSdr = 2 };
+// kSdr: SDR video, BT.1886 (gamma 2.4), BT.709. kSrgb: the sRGB curve (IEC 61966-2-1), BT.709: SDR output, and SDR video
+// shown as a browser shows it (codes pass through unchanged into SDR output).
+enum Transfer : int { kPq = 0, kHlg = 1, kSdr = 2, kSrgb = 3 };
 
 double PqEncode(double nits);      // nits -> PQ signal 0..1
 double PqDecode(double e);         // PQ signal -> nits
@@ -24,9 +26,15 @@ double HlgEncode(double nits);     // display nits (1000-nit display, per-compon
 double HlgDecode(double e);        // signal -> display nits
 double SrgbToLinear(double v);     // sRGB EOTF, 0..1 -> 0..1
 double SdrVideoToLinear(double v); // BT.1886 with Lb = 0: v^2.4
+double SrgbEncode(double linear);  // sRGB OETF (inverse EOTF), clipped to 0..1
 
 // BT.709 -> BT.2020 primaries (linear light), BT.2087 rows.
 extern const float kBt709To2020[9];
+// Its exact inverse (computed in double from the rounded BT.2087 matrix, then rounded to float).
+extern const float kBt2020To709[9];
+// The same two matrices in double (the reference implementation's maths).
+extern const double kBt709To2020d[9];
+const double* Bt2020To709d();
 
 // Decode tables: one float (linear, 1.0 = 203 nits) per 16-bit code value.
 // Encode tables: linear float -> 16-bit code, indexed by the float's top bits (2048 steps per octave).
@@ -42,8 +50,10 @@ struct Tables {
   // (products rounded to float exactly as the per-pixel matrix would round them), so
   // r = dom[0][R][0] + dom[1][G][0] + dom[2][B][0] adds the same floats in the same order.
   float dom[3][256][4];
-  std::vector<float> decode[3];     // indexed by Transfer, 65536 entries each
-  std::vector<uint16_t> encode[2];  // indexed by Transfer (kPq, kHlg), kEncSize entries each
+  // The same without the matrix (SDR output works in BT.709 linear): dom709[c][v] = srgb[v] in component c, 0 elsewhere.
+  float dom709[3][256][4];
+  std::vector<float> decode[4];     // indexed by Transfer, 65536 entries each
+  std::vector<uint16_t> encode[4];  // indexed by Transfer (kPq, kHlg, kSrgb; kSdr is never an output), kEncSize each
 };
 
 // Built once per process (thread-safe static initialisation).

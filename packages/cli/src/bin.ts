@@ -127,7 +127,7 @@ program
       return;
     }
     for (const preset of Object.values(PRESETS)) {
-      process.stdout.write(`${preset.name.padEnd(14)} ${preset.description}\n`);
+      process.stdout.write(`${preset.name.padEnd(16)} ${preset.description}\n`);
     }
   });
 

@@ -39,6 +39,8 @@ export interface RenderSummary {
   route: string;
   preset: string;
   warnings: string[];
+  /** Layered capture only: DOM layer screenshots taken, re-used (unchanged) and skipped (empty). */
+  layers?: { layersCaptured: number; layersReused: number; layersSkippedEmpty: number };
   /** Null for SDR renders. */
   hdr: { mode: string; transfer: "pq" | "hlg"; compositor: "native" | "reference" } | null;
 }
@@ -48,9 +50,12 @@ export async function render(options: RenderApiOptions): Promise<RenderSummary> 
   const { stages: overrides, signal, onProgress, onWarning, hooks, ...renderOptions } = options;
   // HDR is decided before the kernel runs: it picks the preset (hdr10 / hlg) and the layered route.
   const requested = buildRenderConfig({ ...renderOptions, hdr: "sdr", preset: sdrPresetFor(renderOptions) });
+  const presetName = requestedPreset(renderOptions);
+  const format = PRESETS[presetName]?.encode.format ?? requested.encode.format;
   const detection = await planHdr(requested.input, {
     mode: renderOptions.hdr ?? "auto",
-    format: PRESETS[requestedPreset(renderOptions)]?.encode.format ?? requested.encode.format,
+    format,
+    hdrCapable: format === "mp4" || presetName === "prores-4444-hdr",
     signal,
   });
   for (const warning of detection.warnings) onWarning?.(warning);
@@ -72,7 +77,7 @@ export async function render(options: RenderApiOptions): Promise<RenderSummary> 
   const composition = values.composition as Composition;
   const range = values.range as { from: number; to: number };
   const hdr = config.hdr ? { mode: renderOptions.hdr ?? "auto", transfer: config.hdr.transfer, compositor: config.hdr.compositor } : null;
-  const capture = values.capture as { route?: string } | undefined;
+  const capture = values.capture as { route?: string; stats?: RenderSummary["layers"] } | undefined;
   const wallMs = Math.round(performance.now() - started);
   const frames = range.to - range.from;
   return {
@@ -89,11 +94,13 @@ export async function render(options: RenderApiOptions): Promise<RenderSummary> 
     preset: config.preset,
     warnings: [...detection.warnings, ...job.warnings],
     hdr,
+    layers: capture?.stats && capture.stats.layersCaptured + capture.stats.layersReused > 0 ? capture.stats : undefined,
   };
 }
 
 /** The options' preset with HDR presets swapped for an SDR one, to validate everything else first. */
 function sdrPresetFor(options: RenderOptions): string | undefined {
   const name = requestedPreset(options);
+  if (name === "prores-4444-hdr") return "prores-4444";
   return name === "hdr10" || name === "hlg" ? "standard" : options.preset;
 }

@@ -12,7 +12,7 @@ export interface HdrDetection {
 }
 
 /** `--quality` on an HDR render: x265 speed and CRF. */
-const HDR_QUALITY = {
+const HDR_QUALITY: Record<string, { speed?: string; crf?: number }> = {
   draft: { speed: "ultrafast", crf: 24 },
   standard: { speed: "veryfast", crf: 18 },
   high: { speed: "slow", crf: 14 },
@@ -63,7 +63,7 @@ export function buildRenderConfig(options: RenderOptions, cwd = process.cwd(), d
   const o = parsed.data;
   let presetName = requestedPreset(o);
   let transfer = detection?.transfer ?? null;
-  if (isHdrPreset(presetName)) transfer = presetName === "hdr10" ? "pq" : "hlg";
+  if (isHdrPreset(presetName)) transfer = presetName === "hlg" ? "hlg" : "pq";
   else if (transfer) presetName = transfer === "pq" ? "hdr10" : "hlg";
   if (o.hdr === "sdr") {
     transfer = null;
@@ -94,5 +94,7 @@ export function buildRenderConfig(options: RenderOptions, cwd = process.cwd(), d
     encode: preset.encode,
     capture: preset.capture,
     hdr: transfer ? { transfer, compositor: o.hdrCompositor, media: detection?.media ?? {} } : null,
+    media: detection?.media ?? {},
+    compositor: o.hdrCompositor,
   };
 }

@@ -11,6 +11,7 @@
  */
 import { access, mkdir, rename, rm } from "node:fs/promises";
 import { constants } from "node:fs";
+import { setMaxListeners } from "node:events";
 import path from "node:path";
 import {
   FrameloomError,
@@ -81,6 +82,8 @@ export class Kernel {
 
     let job = createJob(request.config);
     const controller = new AbortController();
+    // Browsers, ffmpeg processes and decoders each listen for cancellation: more than Node's default 10.
+    setMaxListeners(256, controller.signal);
     const onOuterAbort = () => controller.abort(request.signal?.reason);
     if (request.signal?.aborted) throw abortError(request.signal);
     request.signal?.addEventListener("abort", onOuterAbort, { once: true });

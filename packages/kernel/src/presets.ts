@@ -32,7 +32,7 @@ const hevcHdr = (transfer: "smpte2084" | "arib-std-b67"): EncodeSettings => ({
 });
 
 /** HDR presets capture layered (transparent PNG DOM layers composited over decoded media). */
-export const HDR_PRESETS: ReadonlySet<string> = new Set(["hdr10", "hlg"]);
+export const HDR_PRESETS: ReadonlySet<string> = new Set(["hdr10", "hlg", "prores-4444-hdr"]);
 
 const jpeg = (quality: number): CaptureSettings => ({ encoding: "jpeg", quality, transparent: false });
 const transparentPng: CaptureSettings = { encoding: "png", quality: 100, transparent: true };
@@ -61,6 +61,18 @@ export const PRESETS: Readonly<Record<string, Preset>> = Object.freeze({
     name: "hlg",
     description: "HLG: HEVC Main 10, ARIB STD-B67, BT.2020",
     encode: hevcHdr("arib-std-b67"),
+    capture: transparentPng,
+  },
+  "prores-4444-hdr": {
+    name: "prores-4444-hdr",
+    description: "ProRes 4444 with alpha in PQ / BT.2020, yuva444p10le (.mov): HDR with transparency",
+    encode: {
+      format: "mov",
+      codec: "prores_ks",
+      pixelFormat: "yuva444p10le",
+      alpha: true,
+      colour: { primaries: "bt2020", transfer: "smpte2084", matrix: "bt2020nc", range: "tv" },
+    },
     capture: transparentPng,
   },
   "webm-alpha": {

@@ -8,7 +8,7 @@ import type { Fps, FrameRange } from "./frames.js";
 // Frames and artifacts
 
 /** How a frame's bytes are encoded. `jpeg`/`png` are files as Chromium gives them; the others are raw. */
-export type FrameEncoding = "jpeg" | "png" | "rgba" | "rgb48le" | "yuv420p10le";
+export type FrameEncoding = "jpeg" | "png" | "rgba" | "rgb48le" | "rgba64le" | "yuv420p10le";
 
 /** One captured (or composited) frame. `index` is the absolute composition frame number. */
 export interface Frame {
@@ -73,6 +73,19 @@ export interface Composition {
   media: MediaSource[];
   /** Set when the render is HDR: output transfer. Null or absent: SDR. */
   hdr?: HdrPlan | null;
+  /**
+   * Set when frames are captured as layers and composited (every HDR render, and SDR renders
+   * holding video): what the composite stage outputs. Null or absent: plain screenshots.
+   */
+  layers?: LayerPlan | null;
+}
+
+export interface LayerPlan {
+  /** Output signal: PQ or HLG (BT.2020), or SDR (BT.709 primaries, sRGB curve, like the page). */
+  output: "pq" | "hlg" | "sdr";
+  compositor: "native" | "reference";
+  /** The output keeps the stack's coverage as alpha (rgba64le frames; e.g. ProRes 4444 HDR). */
+  alpha: boolean;
 }
 
 /** What the HDR planner probed, by absolute media path. */
@@ -188,6 +201,10 @@ export interface RenderConfig {
   capture: CaptureSettings;
   /** HDR render plan, decided before the kernel runs (detected or forced); null/absent for SDR. */
   hdr?: RenderHdrConfig | null;
+  /** What the planner probed (videos, stills), by absolute path: transfer and size. */
+  media?: Record<string, ProbedMedia>;
+  /** Which compositor merges layers (HDR renders and SDR renders with video). */
+  compositor?: "native" | "reference";
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -84,6 +84,8 @@ export function rawFrameBytes(encoding: FrameEncoding, width: number, height: nu
       return width * height * 4;
     case "rgb48le":
       return width * height * 6;
+    case "rgba64le":
+      return width * height * 8;
     case "yuv420p10le":
       return (width * height + 2 * Math.ceil(width / 2) * Math.ceil(height / 2)) * 2;
     default:

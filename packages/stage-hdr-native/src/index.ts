@@ -13,7 +13,7 @@ import { resolveOptions, validateLayers } from "./validate.js";
 
 export { HdrNativeErrors } from "./errors.js";
 export { nativeAddonStatus } from "./native.js";
-export { transfer, REFERENCE_WHITE_NITS, BT709_TO_BT2020 } from "./transfer.js";
+export { transfer, REFERENCE_WHITE_NITS, BT709_TO_BT2020, BT2020_TO_BT709 } from "./transfer.js";
 export type {
   Compositor,
   CompositorOptions,
@@ -21,6 +21,8 @@ export type {
   HdrTransfer,
   Implementation,
   Layer,
+  OutputFormat,
+  OutputTransfer,
   SourceTransfer,
   VideoLayer,
 } from "./types.js";

@@ -1,7 +1,11 @@
-/** Native vs reference on random and edge inputs: max difference <= 1 code value at 10 bits. */
+/**
+ * Native vs reference on random and edge inputs: max difference <= 1 code value at 10 bits, for every output transfer
+ * (PQ, HLG, SDR) and format; rgba64le: colour within 1 code at 10 bits where alpha > 0, alpha within 1 code at 16 bits.
+ */
 import { describe, expect, it } from "vitest";
 
-import { createCompositor, nativeAddonStatus, type HdrTransfer, type Layer, type VideoLayer } from "./index.js";
+import { createCompositor, nativeAddonStatus, type Layer, type OutputTransfer, type VideoLayer } from "./index.js";
+import { outputDiff, maxDiff } from "./testCompare.js";
 
 const status = nativeAddonStatus();
 
@@ -34,13 +38,7 @@ function videoLayer(w: number, h: number, over: Partial<VideoLayer>): VideoLayer
   return { kind: "video", rgb48, width: w, height: h, transfer: "pq", rect: { x: 0, y: 0, width: w, height: h }, ...over };
 }
 
-function maxDiff(a: Buffer, b: Buffer, shift: number): number {
-  const x = new Uint16Array(a.buffer, a.byteOffset, a.byteLength / 2);
-  const y = new Uint16Array(b.buffer, b.byteOffset, b.byteLength / 2);
-  let m = 0;
-  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs((x[i] >> shift) - (y[i] >> shift)));
-  return m;
-}
+
 
 const W = 38;
 const H = 26;
@@ -62,11 +60,23 @@ const cases: Array<[string, () => Layer[]]> = [
     videoLayer(6, 4, { transfer: "sdr", fit: "fill", opacity: 1, rect: { x: 30, y: 20, width: 100, height: 100 } }),
   ]],
   ["video entirely outside the frame", () => [videoLayer(4, 4, { rect: { x: -100, y: 5, width: 50, height: 5 } })],],
+  ["sRGB video full frame + DOM", () => [videoLayer(W, H, { transfer: "srgb" }), domLayer(W, H)]],
+  ["sRGB video (opacity 0.7, contain) over HLG video, under DOM", () => [
+    videoLayer(W, H, { transfer: "hlg" }),
+    videoLayer(13, 9, { transfer: "srgb", fit: "contain", opacity: 0.7, rect: { x: 3.2, y: -2, width: 30, height: 24 } }),
+    domLayer(W, H),
+  ]],
+  ["two DOM layers, partial sRGB video between", () => [
+    domLayer(W, H),
+    videoLayer(7, 5, { transfer: "srgb", fit: "cover", rect: { x: 10, y: 4, width: 21, height: 13 } }),
+    domLayer(W, H),
+  ]],
+  ["no layers", () => []],
 ];
 
 describe.skipIf(!status.loaded)("native addon vs reference", () => {
-  for (const transfer of ["pq", "hlg"] as HdrTransfer[]) {
-    for (const output of ["rgb48le", "yuv420p10le"] as const) {
+  for (const transfer of ["pq", "hlg", "sdr"] as OutputTransfer[]) {
+    for (const output of ["rgb48le", "yuv420p10le", "rgba64le"] as const) {
       for (const threads of [1, 3]) {
         it.each(cases)(`${transfer} ${output} threads=${threads}: %s`, async (_name, make) => {
           const layers = make();
@@ -75,8 +85,7 @@ describe.skipIf(!status.loaded)("native addon vs reference", () => {
           const reference = createCompositor({ ...opts, implementation: "reference" });
           const [a, b] = await Promise.all([native.compose(layers), reference.compose(layers)]);
           native.close();
-          expect(a.byteLength).toBe(b.byteLength);
-          expect(maxDiff(a, b, output === "rgb48le" ? 6 : 0)).toBeLessThanOrEqual(1);
+          expect(outputDiff(a, b, output)).toBeLessThanOrEqual(1);
         });
       }
     }
@@ -117,6 +126,8 @@ describe.skipIf(!status.loaded)("C++ defends itself (raw addon, bypassing the TS
     const addon = createRequire(import.meta.url)(status.path as string);
     expect(addon.createCompositor({ width: 3, height: 3, transfer: 0, format: 1, threads: 1 })).toMatch(/even/);
     expect(addon.createCompositor({ width: 4, height: 4, transfer: 7, format: 0, threads: 1 })).toMatch(/transfer/);
+    expect(addon.createCompositor({ width: 4, height: 4, transfer: 2, format: 0, threads: 1 })).toMatch(/transfer/); // gamma 2.4 is a source transfer only
+    expect(addon.createCompositor({ width: 4, height: 4, transfer: 0, format: 3, threads: 1 })).toMatch(/format/);
     const h = addon.createCompositor({ width: 4, height: 4, transfer: 0, format: 0, threads: 2 });
     expect(addon.compose(h, [], Buffer.alloc(5), () => {})).toMatch(/wrong length/);
     const run = (layers: unknown[]): Promise<[number, string]> =>

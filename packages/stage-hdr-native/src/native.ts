@@ -77,7 +77,10 @@ function addonOrThrow(): NativeAddon {
   return r.addon;
 }
 
-const TRANSFER = { pq: 0, hlg: 1, sdr: 2 } as const;
+/** Video source transfers (native Transfer enum); the output transfer "sdr" is the sRGB curve, native 3. */
+const TRANSFER = { pq: 0, hlg: 1, sdr: 2, srgb: 3 } as const;
+const OUTPUT_TRANSFER = { pq: 0, hlg: 1, sdr: 3 } as const;
+const FORMAT = { rgb48le: 0, yuv420p10le: 1, rgba64le: 2 } as const;
 const FIT = { cover: 0, contain: 1, fill: 2 } as const;
 
 function toNative(layer: Layer): NativeLayer {
@@ -106,8 +109,8 @@ export function createNativeCompositor(
   const handle = addon.createCompositor({
     width: o.width,
     height: o.height,
-    transfer: TRANSFER[o.transfer],
-    format: o.output === "rgb48le" ? 0 : 1,
+    transfer: OUTPUT_TRANSFER[o.transfer],
+    format: FORMAT[o.output],
     threads: o.threads,
   });
   if (typeof handle === "string") throw new FrameloomError(HdrNativeErrors.COMPOSE_FAILED, `native: ${handle}`);

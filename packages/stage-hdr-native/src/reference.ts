@@ -3,28 +3,35 @@
  * It is the oracle for the native tests and a (slow) fallback when the addon is not built.
  */
 import { placeLayer } from "./placement.js";
-import { BT709_TO_BT2020 as M, REFERENCE_WHITE_NITS, transfer as tf } from "./transfer.js";
-import { outputLength, type Layer, type ResolvedOptions } from "./types.js";
+import { BT2020_TO_BT709, BT709_TO_BT2020, REFERENCE_WHITE_NITS, transfer as tf } from "./transfer.js";
+import { outputLength, type Layer, type ResolvedOptions, type SourceTransfer } from "./types.js";
 
-const KR = 0.2627;
-const KB = 0.0593;
-const KG = 1 - KR - KB;
-
-function decodeVideo(code: number, t: "pq" | "hlg" | "sdr"): number {
+function decodeVideo(code: number, t: SourceTransfer): number {
   const e = code / 65535;
   if (t === "pq") return tf.pqDecode(e) / REFERENCE_WHITE_NITS;
   if (t === "hlg") return tf.hlgDecode(e) / REFERENCE_WHITE_NITS;
+  if (t === "srgb") return tf.srgbToLinear(e);
   return tf.sdrVideoToLinear(e);
 }
 
-/** Composites one frame (layers already validated). */
+/**
+ * Composites one frame (layers already validated). Working space: BT.2020 linear for PQ / HLG output, BT.709 linear
+ * for "sdr" output (blending is linear, so this equals blending in BT.2020 and converting back). Without alpha the
+ * stack lies over black; for rgba64le over transparent: `lin` holds premultiplied colour (the same numbers as over
+ * black), `cov` the coverage, and the output colour is lin / cov.
+ */
 export function composeReference(layers: Layer[], o: ResolvedOptions): Buffer {
   const { width: W, height: H } = o;
+  const sdrOut = o.transfer === "sdr";
+  const withAlpha = o.output === "rgba64le";
   const lin = new Float64Array(W * H * 3); // black below the bottom layer
-  const blend = (i: number, r: number, g: number, b: number, a: number): void => {
+  const cov = new Float64Array(W * H);
+  const blend = (p: number, r: number, g: number, b: number, a: number): void => {
+    const i = 3 * p;
     lin[i] = r * a + lin[i] * (1 - a);
     lin[i + 1] = g * a + lin[i + 1] * (1 - a);
     lin[i + 2] = b * a + lin[i + 2] * (1 - a);
+    cov[p] = a + cov[p] * (1 - a);
   };
   for (const layer of layers) {
     if (layer.kind === "dom") {
@@ -35,13 +42,12 @@ export function composeReference(layers: Layer[], o: ResolvedOptions): Buffer {
         const lr = tf.srgbToLinear(px[4 * p] / 255);
         const lg = tf.srgbToLinear(px[4 * p + 1] / 255);
         const lb = tf.srgbToLinear(px[4 * p + 2] / 255);
-        blend(
-          3 * p,
-          M[0] * lr + M[1] * lg + M[2] * lb,
-          M[3] * lr + M[4] * lg + M[5] * lb,
-          M[6] * lr + M[7] * lg + M[8] * lb,
-          a,
-        );
+        if (sdrOut) {
+          blend(p, lr, lg, lb, a);
+          continue;
+        }
+        const M = BT709_TO_BT2020;
+        blend(p, M[0] * lr + M[1] * lg + M[2] * lb, M[3] * lr + M[4] * lg + M[5] * lb, M[6] * lr + M[7] * lg + M[8] * lb, a);
       }
       continue;
     }
@@ -49,6 +55,8 @@ export function composeReference(layers: Layer[], o: ResolvedOptions): Buffer {
     if (!(a > 0)) continue;
     const pl = placeLayer(layer.rect, layer.fit ?? "fill", layer.width, layer.height, W, H);
     const src = layer.rgb48;
+    const bt709Source = layer.transfer === "sdr" || layer.transfer === "srgb";
+    const M = bt709Source === sdrOut ? null : sdrOut ? BT2020_TO_BT709 : BT709_TO_BT2020;
     for (let y = pl.y0; y < pl.y1; y++) {
       const rowOffset = pl.srcY(y) * layer.width * 6;
       for (let x = pl.x0; x < pl.x1; x++) {
@@ -56,24 +64,40 @@ export function composeReference(layers: Layer[], o: ResolvedOptions): Buffer {
         let r = decodeVideo(src.readUInt16LE(s), layer.transfer);
         let g = decodeVideo(src.readUInt16LE(s + 2), layer.transfer);
         let b = decodeVideo(src.readUInt16LE(s + 4), layer.transfer);
-        if (layer.transfer === "sdr") {
-          [r, g, b] = [M[0] * r + M[1] * g + M[2] * b, M[3] * r + M[4] * g + M[5] * b, M[6] * r + M[7] * g + M[8] * b];
-        }
-        blend(3 * (y * W + x), r, g, b, a);
+        if (M) [r, g, b] = [M[0] * r + M[1] * g + M[2] * b, M[3] * r + M[4] * g + M[5] * b, M[6] * r + M[7] * g + M[8] * b];
+        blend(y * W + x, r, g, b, a);
       }
     }
   }
 
-  const encode = o.transfer === "pq" ? tf.pqEncode : tf.hlgEncode;
+  const encode =
+    o.transfer === "pq"
+      ? (l: number) => tf.pqEncode(l * REFERENCE_WHITE_NITS)
+      : o.transfer === "hlg"
+        ? (l: number) => tf.hlgEncode(l * REFERENCE_WHITE_NITS)
+        : tf.srgbEncode;
   const signal = new Float64Array(W * H * 3);
-  for (let i = 0; i < signal.length; i++) signal[i] = encode(lin[i] * REFERENCE_WHITE_NITS);
+  for (let i = 0; i < signal.length; i++) {
+    const c = withAlpha ? cov[Math.floor(i / 3)] : 1;
+    signal[i] = c > 0 ? encode(lin[i] / c) : 0;
+  }
 
   const out = Buffer.alloc(outputLength(o));
   if (o.output === "rgb48le") {
     for (let i = 0; i < signal.length; i++) out.writeUInt16LE(Math.round(signal[i] * 65535), 2 * i);
     return out;
   }
-  // yuv420p10le: BT.2020 NCL on R'G'B', limited range; chroma = mean of each 2x2 block (co-sited top-left).
+  if (withAlpha) {
+    for (let p = 0; p < W * H; p++) {
+      for (let c = 0; c < 3; c++) out.writeUInt16LE(Math.round(signal[3 * p + c] * 65535), 8 * p + 2 * c);
+      out.writeUInt16LE(Math.round(Math.min(cov[p], 1) * 65535), 8 * p + 6);
+    }
+    return out;
+  }
+  // yuv420p10le: NCL on R'G'B' (BT.2020, or BT.709 for "sdr"), limited range; chroma = mean of each 2x2 block.
+  const KR = sdrOut ? 0.2126 : 0.2627;
+  const KB = sdrOut ? 0.0722 : 0.0593;
+  const KG = 1 - KR - KB;
   const uOff = W * H * 2;
   const vOff = uOff + (W / 2) * (H / 2) * 2;
   const luma = (p: number): number => KR * signal[3 * p] + KG * signal[3 * p + 1] + KB * signal[3 * p + 2];

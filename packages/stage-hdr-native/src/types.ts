@@ -1,7 +1,17 @@
-/** Output transfer of the composited frame. */
+/** The HDR output transfers (BT.2020). */
 export type HdrTransfer = "pq" | "hlg";
-/** Transfer of a video layer: PQ / HLG (BT.2020) or SDR (BT.709, gamma 2.4). */
-export type SourceTransfer = "pq" | "hlg" | "sdr";
+/** Output transfer of the composited frame: PQ / HLG (BT.2020), or "sdr" = BT.709 primaries with the sRGB curve. */
+export type OutputTransfer = HdrTransfer | "sdr";
+/**
+ * Transfer of a video layer: PQ / HLG (BT.2020), "sdr" (BT.709, BT.1886 gamma 2.4: SDR video in HDR output) or
+ * "srgb" (BT.709, sRGB curve: SDR video in SDR output, codes pass through as a browser shows them).
+ */
+export type SourceTransfer = "pq" | "hlg" | "sdr" | "srgb";
+/**
+ * rgb48le: full-range 16-bit RGB; yuv420p10le: planar, 10-bit in 16-bit LE words, limited range (BT.2020 matrix, or
+ * BT.709 for "sdr"); rgba64le: rgb48le plus 16-bit straight alpha = coverage of the stack over transparent.
+ */
+export type OutputFormat = "rgb48le" | "yuv420p10le" | "rgba64le";
 
 /** A DOM layer: 8-bit sRGB RGBA with straight alpha, exactly the output frame size (width·height·4 bytes). */
 export interface DomLayer {
@@ -32,9 +42,8 @@ export interface CompositorOptions {
   /** Output size in pixels; even for yuv420p10le. */
   width: number;
   height: number;
-  transfer: HdrTransfer;
-  /** rgb48le: full-range 16-bit RGB; yuv420p10le: planar, 10-bit in 16-bit LE words, limited range. */
-  output: "rgb48le" | "yuv420p10le";
+  transfer: OutputTransfer;
+  output: OutputFormat;
   /** Native worker threads; default = hardware concurrency. */
   threads?: number;
   /** Default "native". "auto" = native when the addon loads, else reference (see `Compositor.warning`). */
@@ -46,7 +55,7 @@ export interface Compositor {
   /** Set when "auto" fell back to the reference implementation. */
   readonly warning?: string;
   /**
-   * Composites one frame, bottom layer first (black below it). Resolves to a new Buffer the caller owns;
+   * Composites one frame, bottom layer first (black below it; transparent for rgba64le). Resolves to a new Buffer the caller owns;
    * calls on one compositor run one after another.
    */
   compose(layers: Layer[]): Promise<Buffer>;
@@ -58,12 +67,12 @@ export interface Compositor {
 export interface ResolvedOptions {
   width: number;
   height: number;
-  transfer: HdrTransfer;
-  output: "rgb48le" | "yuv420p10le";
+  transfer: OutputTransfer;
+  output: OutputFormat;
   threads: number;
 }
 
-export function outputLength(o: { width: number; height: number; output: "rgb48le" | "yuv420p10le" }): number {
+export function outputLength(o: { width: number; height: number; output: OutputFormat }): number {
   const px = o.width * o.height;
-  return o.output === "rgb48le" ? px * 6 : px * 2 + (px / 4) * 4;
+  return o.output === "rgb48le" ? px * 6 : o.output === "rgba64le" ? px * 8 : px * 2 + (px / 4) * 4;
 }

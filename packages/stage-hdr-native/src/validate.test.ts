@@ -34,12 +34,16 @@ describe("createCompositor options", () => {
   it("odd size is fine for rgb48le", () => {
     expect(createCompositor({ ...base, width: 5, height: 3, output: "rgb48le" }).implementation).toBe("reference");
   });
-  it("unknown output transfer", () =>
-    expectCoded(() => createCompositor({ ...base, transfer: "sdr" as never }), E.INVALID_ARGUMENT,
-      'Expected one of "pq", "hlg" for options.transfer but received string "sdr"'));
+  it("unknown output transfer (\"srgb\" is a source transfer only)", () =>
+    expectCoded(() => createCompositor({ ...base, transfer: "srgb" as never }), E.INVALID_ARGUMENT,
+      'Expected one of "pq", "hlg", "sdr" for options.transfer but received string "srgb"'));
   it("unknown output format", () =>
     expectCoded(() => createCompositor({ ...base, output: "yuv444p" as never }), E.INVALID_ARGUMENT,
-      'Expected one of "rgb48le", "yuv420p10le" for options.output but received string "yuv444p"'));
+      'Expected one of "rgb48le", "yuv420p10le", "rgba64le" for options.output but received string "yuv444p"'));
+  it("sdr output and rgba64le (odd size) are accepted", () => {
+    expect(createCompositor({ ...base, transfer: "sdr" }).implementation).toBe("reference");
+    expect(createCompositor({ ...base, width: 5, height: 3, transfer: "hlg", output: "rgba64le" }).implementation).toBe("reference");
+  });
   it("bad thread count", () =>
     expectCoded(() => createCompositor({ ...base, threads: 0 }), E.OUT_OF_RANGE,
       "Expected an integer between 1 and 64 for options.threads but received number 0"));
@@ -82,7 +86,10 @@ describe("compose() layer validation", () => {
       "Expected 36 bytes (3x2 rgb48le) for layers[0].rgb48 but received Buffer of 24 bytes"));
   it("unknown video transfer", () =>
     rejects([video({ transfer: "hdr10" })], E.INVALID_ARGUMENT,
-      'Expected one of "pq", "hlg", "sdr" for layers[0].transfer but received string "hdr10"'));
+      'Expected one of "pq", "hlg", "sdr", "srgb" for layers[0].transfer but received string "hdr10"'));
+  it("srgb video transfer is accepted", async () => {
+    expect((await c.compose([video({ transfer: "srgb" })])).byteLength).toBe(4 * 2 * 3);
+  });
   it("non-finite opacity", () =>
     rejects([video({ opacity: Number.NaN })], E.INVALID_ARGUMENT,
       "Expected a finite number for layers[0].opacity but received number null"));

@@ -28,11 +28,11 @@ export function resolveOptions(options: CompositorOptions): ResolvedOptions {
   if (!is.plainObject(options)) throw typeError("options", "a plain object", options);
   const width = dimension("options.width", options.width);
   const height = dimension("options.height", options.height);
-  if (!is.inArray(options.transfer, ["pq", "hlg"] as const)) {
-    throw typeError("options.transfer", 'one of "pq", "hlg"', options.transfer);
+  if (!is.inArray(options.transfer, ["pq", "hlg", "sdr"] as const)) {
+    throw typeError("options.transfer", 'one of "pq", "hlg", "sdr"', options.transfer);
   }
-  if (!is.inArray(options.output, ["rgb48le", "yuv420p10le"] as const)) {
-    throw typeError("options.output", 'one of "rgb48le", "yuv420p10le"', options.output);
+  if (!is.inArray(options.output, ["rgb48le", "yuv420p10le", "rgba64le"] as const)) {
+    throw typeError("options.output", 'one of "rgb48le", "yuv420p10le", "rgba64le"', options.output);
   }
   if (options.output === "yuv420p10le") {
     if (width % 2 !== 0) throw rangeError("options.width", "an even width for yuv420p10le", width);
@@ -79,8 +79,8 @@ export function validateLayers(layers: unknown, o: ResolvedOptions): asserts lay
     if (layer.rgb48.byteLength !== w * h * 6) {
       throw sizeError(`${at}.rgb48`, `${w * h * 6} bytes (${w}x${h} rgb48le)`, layer.rgb48);
     }
-    if (!is.inArray(layer.transfer, ["pq", "hlg", "sdr"] as const)) {
-      throw typeError(`${at}.transfer`, 'one of "pq", "hlg", "sdr"', layer.transfer);
+    if (!is.inArray(layer.transfer, ["pq", "hlg", "sdr", "srgb"] as const)) {
+      throw typeError(`${at}.transfer`, 'one of "pq", "hlg", "sdr", "srgb"', layer.transfer);
     }
     const rect = layer.rect;
     if (!is.plainObject(rect)) throw typeError(`${at}.rect`, "an object {x, y, width, height}", rect);

@@ -38,6 +38,8 @@ export interface SessionOptions {
   profileDir: string;
   /** HDR layered capture: these media elements become their own layers (captures are transparent PNG). */
   layerMedia?: MediaSource[];
+  /** Shared counters of DOM layer screenshots (all sessions of a render add to them). */
+  stats?: { layersCaptured: number; layersReused: number; layersSkippedEmpty: number };
 }
 
 interface LayerPlan {
@@ -53,10 +55,10 @@ export class BrowserSession {
   private pageError: FrameloomError | null = null;
   private failWaiters = new Set<(error: FrameloomError) => void>();
   private closed = false;
+  /** Removes this session's abort listener (set once open succeeds). */
+  private detach: () => void = () => {};
   /** Last captured DOM layers by position, for re-use when a layer did not change. */
   private lastLayers: { signature: string | null; mediaCount: number; png: Buffer }[] = [];
-  /** DOM layer screenshots taken and re-used (for reports and tests). */
-  readonly layerStats = { captured: 0, reused: 0, skippedEmpty: 0 };
 
   private constructor(
     private readonly browser: Browser,
@@ -114,6 +116,7 @@ export class BrowserSession {
       });
       const abort = () => session.fail(abortError(options.signal));
       options.signal.addEventListener("abort", abort, { once: true });
+      session.detach = () => options.signal.removeEventListener("abort", abort);
       await session.guarded(
         target.goto(options.entryUrl, { waitUntil: "load", timeout: READY_TIMEOUT_MS }).catch((error) => {
           throw new FrameloomError(CaptureErrors.PAGE_LOAD, `the composition page failed to load: ${errorMessage(error)}`, { cause: error });
@@ -139,6 +142,7 @@ export class BrowserSession {
       throw error;
     }
   }
+
 
   /** Records the first fatal error and wakes anything waiting on the page. */
   private fail(error: FrameloomError): void {
@@ -229,16 +233,16 @@ export class BrowserSession {
           const signature = plan.signatures[k] ?? null;
           const previous = this.lastLayers[k];
           if (signature !== null && signature.startsWith("0:")) {
-            this.layerStats.skippedEmpty += 1;
+            this.count("layersSkippedEmpty");
           } else if (signature !== null && previous && previous.signature === signature && previous.mediaCount === plan.media.length) {
-            this.layerStats.reused += 1;
+            this.count("layersReused");
             layers.push({ kind: "dom", png: previous.png, reused: true });
             next[k] = previous;
           } else {
             await this.evaluate(`window.__frameloomLayers.show(${k})`);
             const shot = await this.cdp.send("Page.captureScreenshot", { format: "png", optimizeForSpeed: true });
             const png = Buffer.from(shot.data, "base64");
-            this.layerStats.captured += 1;
+            this.count("layersCaptured");
             layers.push({ kind: "dom", png, reused: false });
             next[k] = { signature, mediaCount: plan.media.length, png };
           }
@@ -263,9 +267,14 @@ export class BrowserSession {
     );
   }
 
+  private count(what: "layersCaptured" | "layersReused" | "layersSkippedEmpty"): void {
+    if (this.options.stats) this.options.stats[what] += 1;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.detach();
     await closeBrowser(this.browser);
   }
 

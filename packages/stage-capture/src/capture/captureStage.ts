@@ -46,6 +46,14 @@ export interface CaptureOutput {
   frames?: FrameStream;
   /** Disk and sequential routes. */
   framesOnDisk?: FramesOnDisk;
+  /** Filled in as capture runs: DOM layer screenshots taken, re-used and skipped (layered capture). */
+  stats?: CaptureStats;
+}
+
+export interface CaptureStats {
+  layersCaptured: number;
+  layersReused: number;
+  layersSkippedEmpty: number;
 }
 
 export interface CaptureStageResult {
@@ -61,9 +69,12 @@ export const meta: StageMeta = {
   provides: ["capture"],
 };
 
-/** Media the compositor paints in an HDR render: every video, and stills with an HDR transfer. */
-export function layeredMediaOf(media: MediaSource[]): MediaSource[] {
-  return media.filter((m) => m.kind === "video" || (m.kind === "image" && (m.transfer === "pq" || m.transfer === "hlg")));
+/** Media the compositor paints: every video, and (HDR renders) stills with an HDR transfer. */
+export function layeredMediaOf(composition: Composition): MediaSource[] {
+  const hdr = composition.hdr != null;
+  return composition.media.filter(
+    (m) => m.kind === "video" || (hdr && m.kind === "image" && (m.transfer === "pq" || m.transfer === "hlg")),
+  );
 }
 
 export function chooseRoute(requested: CaptureRoute | "auto"): CaptureRoute {
@@ -74,10 +85,10 @@ export async function runCaptureStage(input: CaptureStageInput, ctx: StageContex
   const { composition, range } = input;
   const { config } = ctx;
   const started = performance.now();
-  const layerMedia = composition.hdr ? layeredMediaOf(composition.media) : undefined;
+  const layerMedia = composition.layers ? layeredMediaOf(composition) : undefined;
   let route = chooseRoute(config.route);
   if (layerMedia && route !== "streaming") {
-    ctx.warn(`HDR layered capture always streams: --route ${route} ignored`);
+    ctx.warn(`layered capture (HDR or video) always streams: --route ${route} ignored`);
     route = "streaming";
   }
   const total = range.to - range.from;
@@ -92,6 +103,7 @@ export async function runCaptureStage(input: CaptureStageInput, ctx: StageContex
     entryUrlPath: composition.entryUrlPath,
     entryHtml: composition.html,
   });
+  const stats: CaptureStats = { layersCaptured: 0, layersReused: 0, layersSkippedEmpty: 0 };
   const openSession = (worker: number, attempt: number) =>
     BrowserSession.open({
       composition,
@@ -103,6 +115,7 @@ export async function runCaptureStage(input: CaptureStageInput, ctx: StageContex
       signal: ctx.signal,
       profileDir: BrowserSession.profileDirFor(ctx.workDir, worker, attempt),
       layerMedia,
+      stats,
     });
   const report = (framesDone: number) => ctx.progress({ framesDone, totalFrames: total, workers });
   report(0);
@@ -143,8 +156,8 @@ export async function runCaptureStage(input: CaptureStageInput, ctx: StageContex
       }
     }
     const capture: CaptureOutput = layerMedia
-      ? { range, route, layeredFrames: frames(inner as AsyncGenerator<LayeredFrame>) }
-      : { range, route, frames: frames(inner as AsyncGenerator<Frame>) };
+      ? { range, route, layeredFrames: frames(inner as AsyncGenerator<LayeredFrame>), stats }
+      : { range, route, frames: frames(inner as AsyncGenerator<Frame>), stats };
     return { capture, settled };
   }
 

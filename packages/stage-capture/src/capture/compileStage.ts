@@ -47,17 +47,20 @@ export async function runCompileStage(_input: unknown, ctx: StageContext): Promi
     }
   }
   const totalFrames = frameCount(durationSec, project.fps);
-  let composition: Composition = { ...project, durationSec, totalFrames, hdr: null };
-  const hdr = config.hdr;
-  if (hdr) {
-    // HDR: every video and every HDR still becomes a compositor layer (SDR video is converted there).
-    const media = composition.media.map((m) => ({ ...m, transfer: hdr.media[m.path]?.transfer ?? m.transfer }));
-    const layered = media.filter((m) => m.kind === "video" || (m.kind === "image" && m.transfer !== undefined && m.transfer !== "sdr"));
+  let composition: Composition = { ...project, durationSec, totalFrames, hdr: null, layers: null };
+  const probed = config.media ?? config.hdr?.media ?? {};
+  const media = composition.media.map((m) => ({ ...m, transfer: probed[m.path]?.transfer ?? m.transfer }));
+  const hdr = config.hdr ? { transfer: config.hdr.transfer, compositor: config.hdr.compositor } : null;
+  // Every video, and HDR stills in an HDR render, become compositor layers (SDR video is
+  // converted there, HDR video tone-mapped for SDR output); SDR renders without video stay plain.
+  const layered = media.filter((m) => m.kind === "video" || (hdr !== null && m.kind === "image" && (m.transfer === "pq" || m.transfer === "hlg")));
+  if (hdr || layered.length > 0) {
     composition = {
       ...composition,
       media,
-      html: prepareLayeredMarkup(composition.html, layered, hdr.media),
-      hdr: { transfer: hdr.transfer, compositor: hdr.compositor },
+      html: prepareLayeredMarkup(composition.html, layered, probed),
+      hdr,
+      layers: { output: hdr?.transfer ?? "sdr", compositor: config.compositor ?? hdr?.compositor ?? "native", alpha: config.encode.alpha },
     };
   }
   const range = config.frames ? parseFrameRange(config.frames, totalFrames) : { from: 0, to: totalFrames };
