@@ -14,6 +14,7 @@ import { compositeStage } from "@frameloom/stage-hdr-native";
 import type { Frame, LayeredFrame } from "@frameloom/shared-helpers";
 import { page, sandbox, type Sandbox } from "./helpers/sandbox.js";
 import { leftovers } from "./helpers/procs.js";
+import { decodeFrame, near, pixel } from "./helpers/media.js";
 import {
   cliJson,
   compareVideos,
@@ -251,15 +252,63 @@ describe("HDR renders", () => {
     expect(mean(f!, "y", { x: 200, y: 140, w: 100, h: 30 }), "black stays black").toBeLessThanOrEqual(68);
   });
 
-  it("6b. --sdr on the PQ project: H.264 yuv420p BT.709 (format and tags only)", async () => {
-    // The video layer is not expected to show in SDR yet (tone-mapping at extraction is future work):
-    // this only checks that it renders, and the format and colour tags.
+  it("6b. --sdr on the PQ project: H.264 BT.709, the DOM exact, the video tone-mapped (not black, not clipped)", async () => {
     const r = await cliJson(["render", pqDir, "-o", out("sdr.mp4"), "--sdr"], env());
     expect(r.code, r.stderr).toBe(0);
     expect(r.json.hdr).toBeNull();
     expect(r.json.frames).toBe(15);
     const s = await probeVideo(out("sdr.mp4"));
     expect(s).toMatchObject({ codec_name: "h264", pix_fmt: "yuv420p", color_primaries: "bt709", color_transfer: "bt709", color_space: "bt709" });
+    const frame = await decodeFrame(out("sdr.mp4"), 5);
+    expect(near(pixel(frame, 250, 150), [255, 255, 255], 4), `white DOM ${pixel(frame, 250, 150)}`).toBe(true);
+    // The video area holds the tone-mapped clip (a dark test clip: its luma is halved): lit, varied, not clipped.
+    const values: number[] = [];
+    for (let y = 4; y < 60; y += 4) for (let x = 4; x < 96; x += 4) {
+      const [r0, g0, b0] = pixel(frame, x, y);
+      values.push((r0 + g0 + b0) / 3);
+    }
+    const avg = values.reduce((a, b) => a + b, 0) / values.length;
+    const spread = Math.max(...values) - Math.min(...values);
+    expect(avg, `video area mean ${avg}`).toBeGreaterThan(12);
+    expect(avg).toBeLessThan(240);
+    expect(spread, "the clip's content shows").toBeGreaterThan(30);
+  });
+
+  it("6d. an SDR clip in an SDR render passes through unchanged (#808080 stays 128)", async () => {
+    const dir = box.project("sdrclip", hdrPage("grey.mp4"));
+    await makeClip(path.join(dir, "grey.mp4"), { transfer: "sdr", width: 160, height: 90, seconds: 1, colour: "#808080" });
+    const summary = await render({ input: dir, output: out("sdrclip.mp4") });
+    expect(summary.hdr).toBeNull();
+    expect(summary.layers?.layersCaptured).toBeGreaterThan(0);
+    const frame = await decodeFrame(out("sdrclip.mp4"), 3);
+    const [r0, g0, b0] = pixel(frame, 40, 30);
+    expect(Math.abs(r0 - 128) + Math.abs(g0 - 128) + Math.abs(b0 - 128), `grey video ${[r0, g0, b0]}`).toBeLessThanOrEqual(9);
+    expect(near(pixel(frame, 250, 150), [255, 255, 255], 4)).toBe(true);
+    // paint order holds in SDR too: #after (white) over the video
+    expect(near(pixel(frame, 128, 48), [255, 255, 255], 6), `#after ${pixel(frame, 128, 48)}`).toBe(true);
+  });
+
+  it("6e. prores-4444-hdr: ProRes 4444, PQ / BT.2020 tags, alpha 0 where nothing paints, white at 203 nits", async () => {
+    const dir = box.project(
+      "prores",
+      hdrPage("clip.mp4").replace("html, body { background:#000;", "html, body { background:transparent;"),
+    );
+    await makeClip(path.join(dir, "clip.mp4"), { transfer: "pq", width: 160, height: 90, seconds: 1 });
+    const summary = await render({ input: dir, output: out("hdr.mov"), preset: "prores-4444-hdr" });
+    expect(summary.hdr?.transfer).toBe("pq");
+    const s = await probeVideo(out("hdr.mov"));
+    expect(s).toMatchObject({ codec_name: "prores", color_primaries: "bt2020", color_transfer: "smpte2084", color_space: "bt2020nc" });
+    expect(String(s.pix_fmt)).toMatch(/^yuva444p1[02]le$/);
+    const { stdout } = await run("ffmpeg", ["-v", "error", "-i", out("hdr.mov"), "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "yuva444p10le", "-"], {
+      encoding: "buffer",
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    const plane = W * H;
+    const at = (p: number, x: number, y: number) => stdout.readUInt16LE((p * plane + y * W + x) * 2);
+    expect(at(3, 300, 100), "alpha where nothing paints").toBeLessThanOrEqual(8);
+    expect(at(3, 40, 30), "alpha over the video").toBeGreaterThanOrEqual(1015);
+    expect(at(3, 250, 150), "alpha on the white div").toBeGreaterThanOrEqual(1015);
+    expect(Math.abs(at(0, 250, 150) - WHITE_PQ), `white Y ${at(0, 250, 150)}`).toBeLessThanOrEqual(6);
   });
 
   it("6c. --format webm with a PQ source: SDR webm and a warning about HDR", async () => {

@@ -97,10 +97,10 @@ describe("mp4 / libx264", () => {
 
   it("converts JPEG (JFIF BT.601 full range) and RGB to BT.709 limited range", () => {
     expect(videoFilter({ width: 64, height: 48, input: { kind: "pipe", encoding: "jpeg" }, settings: mp4 })).toBe(
-      "scale=in_range=pc:in_color_matrix=bt601:out_color_matrix=bt709:out_range=tv,format=yuv420p",
+      "scale=in_range=pc:in_color_matrix=bt601:out_color_matrix=bt709:out_range=tv,format=yuv420p,setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv",
     );
     expect(videoFilter({ width: 64, height: 48, input: { kind: "pipe", encoding: "rgba" }, settings: mp4 })).toBe(
-      "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p",
+      "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p,setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv",
     );
   });
 
@@ -145,7 +145,7 @@ describe("mp4 / libx265 HDR", () => {
   it("keeps 10-bit YUV input in its own matrix and uses bt2020 for RGB48", () => {
     const s = { ...mp4, ...hdr } as EncodeSettings;
     expect(videoFilter({ width: 64, height: 48, input: { kind: "pipe", encoding: "yuv420p10le" }, settings: s })).toBe(
-      "scale=in_range=tv:in_color_matrix=bt2020:out_color_matrix=bt2020:out_range=tv,format=yuv420p10le",
+      "scale=in_range=tv:in_color_matrix=bt2020:out_color_matrix=bt2020:out_range=tv,format=yuv420p10le,setparams=color_primaries=bt2020:color_trc=smpte2084:colorspace=bt2020nc:range=tv",
     );
     expect(videoFilter({ width: 64, height: 48, input: { kind: "pipe", encoding: "rgb48le" }, settings: s })).toContain(
       "out_color_matrix=bt2020",

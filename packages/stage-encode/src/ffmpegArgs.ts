@@ -146,6 +146,13 @@ export function videoFilter(o: Pick<FfmpegArgsOptions, "width" | "height" | "inp
     filters.push(`scale=${scale.join(":")}`);
   }
   filters.push(`format=${settings.pixelFormat}`);
+  // Tag the frames themselves: some encoders (prores_ks) take colour properties from the frames,
+  // not from the -color_* options.
+  if (colour && settings.format !== "png-sequence") {
+    filters.push(
+      `setparams=color_primaries=${colour.primaries}:color_trc=${colour.transfer}:colorspace=${colour.matrix}:range=${colour.range}`,
+    );
+  }
   return filters.join(",");
 }
 

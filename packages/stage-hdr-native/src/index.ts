@@ -1,7 +1,8 @@
 /**
  * @frameloom/stage-hdr-native — composites DOM layers (8-bit sRGB RGBA) and video layers (rgb48le PQ / HLG /
- * SDR) in linear light into one BT.2020 PQ or HLG frame (rgb48le or yuv420p10le), in C++ (native) or in a
- * TypeScript reference implementation with the same maths. See docs/hdr-native.md.
+ * SDR / sRGB) in linear light into one BT.2020 PQ or HLG, or BT.709 sRGB ("sdr") frame (rgb48le, yuv420p10le, or
+ * rgba64le with straight alpha), in C++ (native) or in a TypeScript reference implementation with the same maths.
+ * See docs/hdr-native.md.
  */
 import { FrameloomError } from "@frameloom/shared-helpers";
 

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCompositor } from "../index.js";
 import type { Layer } from "../types.js";
 import { runCompositeStage, stage, type CompositeInput } from "./compositeStage.js";
+import { outputDiff } from "../testCompare.js";
 import { ffmpeg, ffmpegChildren, waitFor } from "./testUtil.js";
 
 const W = 320;
@@ -174,6 +175,72 @@ describe("composite stage", () => {
       let m = 0;
       for (const k of ["y", "u", "v"] as const) for (let j = 0; j < a[k].length; j++) m = Math.max(m, Math.abs(a[k][j] - b[k][j]));
       expect(m, `frame ${i}`).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('layers.output = "sdr": rgb48le frames, the white square exactly 65535, the tone-mapped PQ video SDR-looking', async () => {
+    const comp = composition({ hdr: null, layers: { output: "sdr", compositor: "native", alpha: false } });
+    const out = await runCompositeStage(input(layered(3), comp), ctx());
+    const frames = await collect(out.capture.frames);
+    await expect(out.settled).resolves.toBeUndefined();
+    expect(frames.map((f) => [f.index, f.encoding, f.data.length])).toEqual([0, 1, 2].map((i) => [i, "rgb48le", W * H * 6]));
+    for (const f of frames) {
+      const px = new Uint16Array(f.data.buffer, f.data.byteOffset, W * H * 3);
+      let sum = 0;
+      let clipped = 0;
+      let black = 0;
+      let n = 0;
+      for (let y = 0; y < H; y++) {
+        for (let x = 0; x < W; x++) {
+          const p = 3 * (y * W + x);
+          if (inSquare(x, y)) {
+            expect([px[p], px[p + 1], px[p + 2]]).toEqual([65535, 65535, 65535]);
+            continue;
+          }
+          n++;
+          sum += px[p] + px[p + 1] + px[p + 2];
+          if (px[p] === 65535 && px[p + 1] === 65535 && px[p + 2] === 65535) clipped++;
+          if (px[p] + px[p + 1] + px[p + 2] === 0) black++;
+        }
+      }
+      const mean = sum / (3 * n * 65535);
+      if (f.index === 0) console.log(`SDR frame 0: mean ${mean.toFixed(3)}, white ${(clipped / n).toFixed(3)}, black ${(black / n).toFixed(3)}`);
+      expect(mean).toBeGreaterThan(0.2);
+      expect(mean).toBeLessThan(0.95);
+      expect(clipped / n).toBeLessThan(0.5);
+      expect(black / n).toBeLessThan(0.5);
+    }
+    expect(frames[0].data.equals(frames[1].data)).toBe(false);
+    // the reference compositor agrees within 1 code at 10 bits
+    const ref = await collect((await runCompositeStage(input(layered(3), composition({ hdr: null, layers: { output: "sdr", compositor: "reference", alpha: false } })), ctx())).capture.frames);
+    for (let i = 0; i < 3; i++) expect(outputDiff(ref[i].data, frames[i].data, "rgb48le")).toBeLessThanOrEqual(1);
+    expect(await waitFor(() => ffmpegChildren().length === 0)).toBe(true);
+  });
+
+  it("layers.alpha: rgba64le frames, alpha = coverage over transparent (half-width video + square)", async () => {
+    async function* half(): AsyncGenerator<LayeredFrame> {
+      for (let i = 0; i < 2; i++) {
+        yield {
+          index: i,
+          layers: [
+            { kind: "media", mediaId: "v1", localTime: i / 30, rect: { x: 0, y: 0, width: W / 2, height: H }, opacity: 1, fit: "fill" },
+            { kind: "dom", png, reused: i > 0 },
+          ],
+        };
+      }
+    }
+    for (const output of ["pq", "sdr"] as const) {
+      const comp = composition({ hdr: null, layers: { output, compositor: "native", alpha: true } });
+      const frames = await collect((await runCompositeStage(input(half(), comp), ctx())).capture.frames);
+      expect(frames.map((f) => [f.encoding, f.data.length])).toEqual([["rgba64le", W * H * 8], ["rgba64le", W * H * 8]]);
+      const px = new Uint16Array(frames[0].data.buffer, frames[0].data.byteOffset, W * H * 4);
+      for (const [x, y] of [[10, 10], [159, 170], [100, 50], [200, 50], [139, 99], [300, 170], [160, 10]]) {
+        const p = 4 * (y * W + x);
+        const covered = x < W / 2 || inSquare(x, y);
+        expect(px[p + 3], `${output} alpha at ${x},${y}`).toBe(covered ? 65535 : 0);
+        if (!covered) expect([px[p], px[p + 1], px[p + 2]]).toEqual([0, 0, 0]);
+        if (inSquare(x, y) && output === "sdr") expect([px[p], px[p + 1], px[p + 2]]).toEqual([65535, 65535, 65535]);
+      }
     }
   });
 

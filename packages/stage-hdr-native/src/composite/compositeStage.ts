@@ -1,7 +1,9 @@
 /**
- * The `composite` stage: turns the HDR layered capture (`capture.layeredFrames`) into yuv420p10le frames
- * (BT.2020 PQ/HLG) and hands them on as `capture.frames`, replacing the `capture` value. SDR renders (no
- * `layeredFrames`) pass through untouched.
+ * The `composite` stage: turns the layered capture (`capture.layeredFrames`) into frames and hands them on as
+ * `capture.frames`, replacing the `capture` value. What it outputs follows `composition.layers` (`LayerPlan`):
+ * "pq" / "hlg" → yuv420p10le (BT.2020); "sdr" → rgb48le (BT.709, sRGB curve, HDR media tone-mapped, SDR video codes
+ * passed through as "srgb"); `alpha` → rgba64le (straight alpha = coverage). Without `layers`, `composition.hdr`
+ * (then `config.hdr`) is read as { output: transfer, alpha: false }. Plain captures (no `layeredFrames`) pass through.
  */
 import {
   FrameloomError,
@@ -13,6 +15,7 @@ import {
   type FrameStream,
   type FramesOnDisk,
   type LayeredFrame,
+  type LayerPlan,
   type MediaSource,
   type Stage,
   type StageContext,
@@ -30,6 +33,8 @@ export interface CaptureValue {
   frames?: FrameStream;
   framesOnDisk?: FramesOnDisk;
   layeredFrames?: AsyncIterable<LayeredFrame>;
+  /** Capture counters, passed on untouched. */
+  stats?: unknown;
 }
 
 export interface CompositeInput {
@@ -59,10 +64,16 @@ export async function runCompositeStage(input: CompositeInput, ctx: StageContext
   if (!capture.layeredFrames) return { capture };
   const layered = capture.layeredFrames;
   const hdr = composition.hdr ?? ctx.config.hdr ?? null;
-  if (!hdr) {
-    throw new FrameloomError(CompositeErrors.NO_HDR_PLAN, "layered HDR frames arrived but the render has no HDR plan (composition.hdr is unset)");
+  const planned: LayerPlan | null = composition.layers ?? (hdr ? { output: hdr.transfer, compositor: hdr.compositor, alpha: false } : null);
+  if (!planned) {
+    throw new FrameloomError(
+      CompositeErrors.NO_HDR_PLAN,
+      "layered frames arrived but the render has no layer plan (composition.layers and composition.hdr are unset)",
+    );
   }
-  const plan = { transfer: hdr.transfer, compositor: hdr.compositor };
+  const plan: LayerPlan = planned;
+  const sdrOut = plan.output === "sdr";
+  const encoding = plan.alpha ? "rgba64le" : sdrOut ? "rgb48le" : "yuv420p10le";
   const { width, height } = composition;
   const mediaById = new Map<string, MediaSource>(composition.media.map((m) => [m.id, m]));
   const signal = ctx.signal;
@@ -94,7 +105,7 @@ export async function runCompositeStage(input: CompositeInput, ctx: StageContext
     if (!p) {
       const media = mediaById.get(id);
       if (!media) {
-        throw new FrameloomError(CompositeErrors.MEDIA_UNKNOWN, `frame ${index}: HDR media layer "${id}" is not in composition.media`, {
+        throw new FrameloomError(CompositeErrors.MEDIA_UNKNOWN, `frame ${index}: media layer "${id}" is not in composition.media`, {
           details: { frame: index, mediaId: id },
         });
       }
@@ -103,6 +114,7 @@ export async function runCompositeStage(input: CompositeInput, ctx: StageContext
         fps: composition.fps,
         mediaStart: media.mediaStart,
         transfer: media.transfer,
+        toneMap: sdrOut,
         still: media.kind === "image" ? true : undefined,
         signal,
       });
@@ -171,8 +183,8 @@ export async function runCompositeStage(input: CompositeInput, ctx: StageContext
       compositor = (hooks.createCompositor ?? createCompositor)({
         width,
         height,
-        transfer: plan.transfer,
-        output: "yuv420p10le",
+        transfer: plan.output,
+        output: encoding,
         implementation: plan.compositor,
       });
       for (;;) {
@@ -183,7 +195,7 @@ export async function runCompositeStage(input: CompositeInput, ctx: StageContext
         check();
         let ready: Frame | null = null;
         if (pending) {
-          ready = { index: pending.index, encoding: "yuv420p10le", data: await pending.data };
+          ready = { index: pending.index, encoding, data: await pending.data };
           check();
           pending = null;
         }
@@ -225,7 +237,7 @@ export async function runCompositeStage(input: CompositeInput, ctx: StageContext
     () => signal.removeEventListener("abort", onAbortSettle),
   );
 
-  return { capture: { range: capture.range, route: capture.route, frames: frames() }, settled };
+  return { capture: { range: capture.range, route: capture.route, frames: frames(), stats: capture.stats }, settled };
 }
 
 export const stage: Stage<CompositeInput, CompositeOutput> = {

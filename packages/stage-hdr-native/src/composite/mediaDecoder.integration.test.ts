@@ -4,6 +4,7 @@ import path from "node:path";
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
+import { transfer as tf } from "../transfer.js";
 import { MediaFrameSource } from "./mediaDecoder.js";
 import { ffmpeg, ffmpegChildren, waitFor } from "./testUtil.js";
 
@@ -110,6 +111,67 @@ describe("MediaFrameSource", () => {
     const src = await MediaFrameSource.open({ path: sdr, fps });
     try {
       expect(src.transfer).toBe("sdr");
+      expect(maxDiff16(await src.frameAt(0.2), reference(sdr, 6, "bt709"))).toBe(0);
+    } finally {
+      src.close();
+    }
+  });
+
+  it("toneMap: PQ / HLG → sRGB: 203 nits ≈ white, 1000 nits and 10000 nits white without wrapping, dark tones as without tone mapping", async () => {
+    // flat grey columns (no chroma): PQ 0 / ≈ 10 nits / 203 nits / 1000 nits / 10000 nits, then HLG 75 %
+    const w = 48;
+    const h = 16;
+    const pqYs = [64, 300, 573, 723, 940];
+    const write = (name: string, ys: number[]): string => {
+      const header = Buffer.from(`YUV4MPEG2 W${w} H${h} F30:1 Ip A1:1 C420p10 XYSCSS=420P10\n`);
+      const yPlane = Buffer.alloc(w * h * 2);
+      for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) yPlane.writeUInt16LE(ys[Math.floor((x * ys.length) / w)], 2 * (y * w + x));
+      const c = Buffer.alloc((w * h) / 2);
+      for (let i = 0; i < c.length; i += 2) c.writeUInt16LE(512, i);
+      const file = path.join(dir, name);
+      writeFileSync(file, Buffer.concat([header, Buffer.from("FRAME\n"), yPlane, c, c]));
+      return file;
+    };
+    const column = (frame: Buffer, i: number, n: number): number[] => {
+      const x = Math.floor(((i + 0.5) * w) / n);
+      return [0, 2, 4].map((o) => frame.readUInt16LE(6 * (8 * w + x) + o));
+    };
+    const pqFile = write("pq-grey.y4m", pqYs);
+    const src = await MediaFrameSource.open({ path: pqFile, fps, transfer: "pq", toneMap: true });
+    try {
+      expect([src.transfer, src.sourceTransfer, src.toneMap]).toEqual(["srgb", "pq", true]);
+      const f = await src.frameAt(0);
+      const cols = pqYs.map((_, i) => column(f, i, pqYs.length));
+      console.log("tone-mapped PQ Y 64 / 300 / 573 (203 nits) / 723 (1000 nits) / 940:", cols.map((c) => c[0]));
+      for (const c of cols) expect(Math.max(...c) - Math.min(...c)).toBeLessThanOrEqual(1); // grey stays grey
+      expect(cols[0][0]).toBe(0);
+      // below the shoulder: what the compositor's own PQ → SDR maths gives
+      const dark = tf.srgbEncode(tf.pqDecode((300 - 64) / 876) / 203) * 65535;
+      expect(Math.abs(cols[1][0] - dark)).toBeLessThanOrEqual(64);
+      expect(cols[2][0] >> 8).toBeGreaterThanOrEqual(235);
+      expect(cols[2][0]).toBeLessThan(65535); // compressed, not clipped
+      expect(cols[3][0]).toBeGreaterThanOrEqual(cols[2][0]);
+      expect(cols[3][0] >> 8).toBeGreaterThanOrEqual(253);
+      expect(cols[4][0]).toBe(65535); // beyond the peak: clipped, not wrapped
+    } finally {
+      src.close();
+    }
+    const hlgFile = write("hlg-grey.y4m", [64, 721]);
+    const hlg = await MediaFrameSource.open({ path: hlgFile, fps, transfer: "hlg", toneMap: true });
+    try {
+      expect(hlg.transfer).toBe("srgb");
+      const f = await hlg.frameAt(0);
+      expect(column(f, 0, 2)[0]).toBe(0);
+      expect(column(f, 1, 2)[0] >> 8).toBeGreaterThanOrEqual(235); // HLG 75 % = 203 nits
+    } finally {
+      hlg.close();
+    }
+  });
+
+  it("toneMap on an SDR source: same frames, reported as srgb", async () => {
+    const src = await MediaFrameSource.open({ path: sdr, fps, toneMap: true });
+    try {
+      expect([src.transfer, src.sourceTransfer]).toEqual(["srgb", "sdr"]);
       expect(maxDiff16(await src.frameAt(0.2), reference(sdr, 6, "bt709"))).toBe(0);
     } finally {
       src.close();

@@ -1,7 +1,8 @@
 /**
  * Decodes one HDR/SDR video (or still image) once, sequentially, with ffmpeg into raw rgb48le frames at the
  * composition fps. Signal values stay as coded in the file (PQ stays PQ, HLG stays HLG): only the Y'CbCr →
- * R'G'B' matrix (bt2020 for HDR, bt709 for SDR) and range expansion are applied.
+ * R'G'B' matrix (bt2020 for HDR, bt709 for SDR) and range expansion are applied. With `toneMap` (SDR renders),
+ * PQ / HLG sources are tone-mapped to SDR BT.709 sRGB-coded rgb48le instead, and every source reports "srgb".
  */
 import type { ChildProcess } from "node:child_process";
 
@@ -18,6 +19,7 @@ import {
   type MediaTransfer,
 } from "@frameloom/shared-helpers";
 
+import type { SourceTransfer } from "../types.js";
 import { CompositeErrors } from "./errors.js";
 
 export interface MediaFrameSourceOptions {
@@ -31,10 +33,24 @@ export interface MediaFrameSourceOptions {
   still?: boolean;
   /** Transfer of the source; default from ffprobe's color_transfer. */
   transfer?: MediaTransfer;
+  /**
+   * For SDR output: PQ / HLG sources are tone-mapped (see TONE_MAP_FILTER) to BT.709 with the sRGB curve, SDR sources
+   * are decoded as usual; either way the frames are sRGB-coded and `transfer` reports "srgb". Default false.
+   */
+  toneMap?: boolean;
   /** Frames buffered ahead before ffmpeg's stdout is paused. Default 2. */
   maxBuffered?: number;
   signal?: AbortSignal;
 }
+
+/**
+ * HDR → SDR: linear light with 1.0 = 203 nits (BT.2408 reference white = SDR white), BT.2020 → BT.709 primaries, then
+ * Möbius tone mapping: identity up to 0.8 (≈ 162 nits, so SDR-range content keeps the values our own SDR maths gives),
+ * highlights compressed smoothly so that `peak` (1000 nits, the HLG nominal display and usual HDR10 mastering peak)
+ * reaches 1.0 (203 nits → 0.93 ≈ sRGB 244/255; above 1000 nits clips), per pixel on the largest component so hues keep,
+ * no desaturation; then the sRGB curve. Hable (ffmpeg's usual recipe) puts 203 nits at sRGB ≈ 150–170/255: too dark.
+ */
+export const TONE_MAP_FILTER = `tonemap=tonemap=mobius:param=0.8:desat=0:peak=${(1000 / 203).toFixed(6)}`;
 
 const STILL_CODECS = new Set(["png", "mjpeg", "jpegls", "webp", "tiff", "bmp", "gif", "jpeg2000", "avif", "exr", "hdr"]);
 
@@ -135,7 +151,11 @@ export class MediaFrameSource {
   readonly path: string;
   readonly width: number;
   readonly height: number;
-  readonly transfer: MediaTransfer;
+  /** What the frames hold: the source transfer, or "srgb" when opened with `toneMap`. */
+  readonly transfer: SourceTransfer;
+  /** The file's own transfer. */
+  readonly sourceTransfer: MediaTransfer;
+  readonly toneMap: boolean;
   readonly still: boolean;
   private readonly fps: Fps;
   private readonly mediaStart: number;
@@ -163,7 +183,9 @@ export class MediaFrameSource {
     this.signal = options.signal;
     this.width = info.width;
     this.height = info.height;
-    this.transfer = info.transfer;
+    this.sourceTransfer = info.transfer;
+    this.toneMap = options.toneMap === true;
+    this.transfer = this.toneMap ? "srgb" : info.transfer;
     this.still = info.still;
     this.inRange = info.inRange;
     this.yuv = info.yuv;
@@ -263,12 +285,21 @@ export class MediaFrameSource {
     this.starts++;
     // zscale, not swscale: swscale's 10-bit limited → rgb48 is ~0.4 % dark (Y 940 → 65283, not 65535).
     // Transfer and primaries in = out: the signal stays PQ/HLG/BT.709-coded; only the matrix is undone.
+    const st = this.sourceTransfer;
     const [matrix, transfer, primaries] =
-      this.transfer === "pq" ? ["2020_ncl", "smpte2084", "2020"] : this.transfer === "hlg" ? ["2020_ncl", "arib-std-b67", "2020"] : ["709", "709", "709"];
-    const scale = this.yuv
-      ? `zscale=matrixin=${matrix}:rangein=${this.inRange === "tv" ? "limited" : "full"}:range=full:` +
+      st === "pq" ? ["2020_ncl", "smpte2084", "2020"] : st === "hlg" ? ["2020_ncl", "arib-std-b67", "2020"] : ["709", "709", "709"];
+    const range = this.inRange === "tv" ? "limited" : "full";
+    let scale = this.yuv
+      ? `zscale=matrixin=${matrix}:rangein=${range}:range=full:` +
         `transferin=${transfer}:transfer=${transfer}:primariesin=${primaries}:primaries=${primaries}:chromalin=center:filter=bilinear,format=gbrp16le,format=rgb48le`
       : "format=rgb48le";
+    if (this.toneMap && st !== "sdr") {
+      // HDR → SDR (see TONE_MAP_FILTER): to linear (1.0 = 203 nits) in float, BT.709 primaries, tone map, sRGB curve.
+      const input = this.yuv ? `matrixin=${matrix}:rangein=${range}:m=${matrix}:chromalin=center:filter=bilinear:` : "";
+      scale =
+        `zscale=${input}transferin=${transfer}:primariesin=${primaries}:t=linear:npl=203:p=${primaries}:r=full,format=gbrpf32le,` +
+        `zscale=p=709,${TONE_MAP_FILTER},zscale=t=iec61966-2-1:m=709:r=full,format=gbrp16le,format=rgb48le`;
+    }
     const args = ["-nostdin", "-v", "error", "-threads", "0"];
     if (this.still) {
       args.push("-i", this.path, "-frames:v", "1", "-vf", scale);
