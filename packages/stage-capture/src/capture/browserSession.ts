@@ -5,13 +5,11 @@
  * page's message; a browser that dies is retryable.
  */
 import path from "node:path";
-import puppeteer, { type Browser, type CDPSession, type Page } from "puppeteer-core";
+import type { CDPSession, Page } from "puppeteer-core";
 import {
   FrameloomError,
   abortError,
-  chromiumArgs,
   errorMessage,
-  findChromium,
   frameTime,
   type CaptureSettings,
   type Composition,
@@ -24,6 +22,7 @@ import { LAYER_PLANNER_SOURCE } from "../runtime/layerPlanner.js";
 import { pageRuntimeScript } from "../runtime/pageRuntime.js";
 import { guardNetwork } from "../server/networkGuard.js";
 import { CaptureErrors } from "./errors.js";
+import { launchChromium, type LaunchedChromium } from "./chromium.js";
 
 export interface SessionOptions {
   composition: Composition;
@@ -61,7 +60,7 @@ export class BrowserSession {
   private lastLayers: { signature: string | null; mediaCount: number; png: Buffer }[] = [];
 
   private constructor(
-    private readonly browser: Browser,
+    private readonly chromium: LaunchedChromium,
     private readonly page: Page,
     private readonly cdp: CDPSession,
     private readonly options: SessionOptions,
@@ -71,25 +70,8 @@ export class BrowserSession {
   /** Launches Chromium, loads the composition and waits until frame 0 can be captured. */
   static async open(options: SessionOptions): Promise<BrowserSession> {
     if (options.signal.aborted) throw abortError(options.signal);
-    let browser: Browser;
-    try {
-      browser = await puppeteer.launch({
-        executablePath: findChromium(),
-        args: chromiumArgs([`--user-data-dir=${options.profileDir}`]),
-        headless: true,
-        defaultViewport: null,
-        protocolTimeout: 120_000,
-        handleSIGINT: false,
-        handleSIGTERM: false,
-        handleSIGHUP: false,
-      });
-    } catch (error) {
-      if (error instanceof FrameloomError) throw error;
-      throw new FrameloomError(CaptureErrors.BROWSER_LAUNCH, `Chromium failed to start: ${errorMessage(error)}`, {
-        cause: error,
-        retryable: true,
-      });
-    }
+    const chromium = await launchChromium({ profileDir: options.profileDir, signal: options.signal });
+    const { browser } = chromium;
     try {
       const [page] = await browser.pages();
       const target = page ?? (await browser.newPage());
@@ -107,7 +89,7 @@ export class BrowserSession {
         await cdp.send("Emulation.setDefaultBackgroundColorOverride", { color: { r: 0, g: 0, b: 0, a: 0 } });
       }
       const guard = await guardNetwork(target, { origin: options.origin, strict: options.strict, warn: options.warn });
-      const session = new BrowserSession(browser, target, cdp, options, 0);
+      const session = new BrowserSession(chromium, target, cdp, options, 0);
       target.on("pageerror", (error) => session.fail(pageErrorOf(error)));
       browser.on("disconnected", () => {
         if (!session.closed) {
@@ -138,7 +120,7 @@ export class BrowserSession {
       (session as { duration: number }).duration = ready.duration;
       return session;
     } catch (error) {
-      await closeBrowser(browser);
+      await chromium.close();
       throw error;
     }
   }
@@ -275,40 +257,16 @@ export class BrowserSession {
     if (this.closed) return;
     this.closed = true;
     this.detach();
-    await closeBrowser(this.browser);
+    await this.chromium.close();
   }
 
   /** The process id, for diagnostics and crash tests. */
   get pid(): number | undefined {
-    return this.browser.process()?.pid;
+    return this.chromium.process.pid;
   }
 
   static profileDirFor(workDir: string, worker: number, attempt: number): string {
     return path.join(workDir, `chromium-w${worker}-a${attempt}`);
-  }
-}
-
-/** Closes Chromium politely (5 s at most), then kills its whole process group: no zygote survives. */
-async function closeBrowser(browser: Browser): Promise<void> {
-  const proc = browser.process();
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([browser.close(), new Promise((r) => (timer = setTimeout(r, 5000)))]).catch(() => {});
-  clearTimeout(timer);
-  if (proc?.pid) {
-    try {
-      process.kill(-proc.pid, "SIGKILL");
-    } catch {
-      /* the group is gone */
-    }
-    if (proc.exitCode === null && proc.signalCode === null) {
-      await new Promise((resolve) => {
-        const t = setTimeout(resolve, 2000);
-        proc.once("exit", () => {
-          clearTimeout(t);
-          resolve(undefined);
-        });
-      });
-    }
   }
 }
 
