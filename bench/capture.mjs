@@ -14,7 +14,7 @@ import puppeteer from "puppeteer-core";
 import { chromiumArgs, findChromium, findFfmpeg } from "@frameloom/shared-helpers";
 import { pageRuntimeScript, startFileServer, compileProject } from "@frameloom/stage-capture";
 import { render } from "@frameloom/cli";
-import { gsapTextProject } from "./fixtures.mjs";
+import { gsapTextProject, manyCutsProject } from "./fixtures.mjs";
 
 const args = process.argv.slice(2);
 const frames = Number(args[args.indexOf("--frames") + 1] || 150) || 150;
@@ -114,6 +114,24 @@ for (const run of runs) {
   console.log(
     `  ${run.route.padEnd(10)} workers ${run.workers}: ${row.wallS} s, ${row.fps} fps (${row.vsRawJpeg}x raw JPEG), first frame after ${row.startupS} s, then ${row.steadyFps} fps`,
   );
+}
+// The other two HyperFrames reference cases (its wall time, set-up included, on this kind of machine).
+if (!quick) {
+  console.log(`\nHyperFrames 0.8.170 reference cases (workers auto, preset standard, set-up included):`);
+  const cases = [
+    { name: "1080x1920 many cuts, 168 frames", dir: manyCutsProject(), hyperframesS: 48.8 },
+    { name: "640x360, 60 frames", dir: gsapTextProject({ width: 640, height: 360, duration: 2 }), hyperframesS: 13 },
+  ];
+  results.references = [];
+  for (const c of cases) {
+    const started = performance.now();
+    const summary = await render({ input: c.dir, output: path.join(work, "ref.mp4") });
+    const wallS = (performance.now() - started) / 1000;
+    const row = { name: c.name, frames: summary.frames, wallS: round(wallS), fps: round(summary.frames / wallS), workers: summary.workers, hyperframesS: c.hyperframesS, speedup: round(c.hyperframesS / wallS) };
+    results.references.push(row);
+    console.log(`  ${c.name}: ${row.wallS} s (${row.fps} fps, ${row.workers} workers) vs HyperFrames ${c.hyperframesS} s: ${row.speedup}x`);
+    rmSync(c.dir, { recursive: true, force: true });
+  }
 }
 const best = Math.max(...results.renders.map((r) => r.fps));
 console.log(`\nbest end-to-end: ${best} fps; target >= 5 fps (HyperFrames 0.8.170 here: 3.4-3.8 fps)`);
