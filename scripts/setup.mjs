@@ -17,10 +17,12 @@ const step = (label, cmd, args, env = {}) => {
   }
 };
 
+// The addon's build, and its leak lane (valgrind runs in the tests).
 const toolchain = [
   ["cmake", "cmake"],
   ["g++", "g++"],
   ["make", "make"],
+  ["valgrind", "valgrind"],
 ];
 const missing = toolchain.filter(([cmd]) => !has(cmd)).map(([, pkg]) => pkg);
 if (missing.length) {

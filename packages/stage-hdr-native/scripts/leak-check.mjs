@@ -16,10 +16,11 @@ const layers = [
   { kind: "video", rgb48: vid(W, H), width: W, height: H, transfer: "pq", rect: { x: 0, y: 0, width: W, height: H } },
   { kind: "video", rgb48: vid(13, 9), width: 13, height: 9, transfer: "hlg", fit: "cover", opacity: 0.5, rect: { x: -5.5, y: 3, width: 40, height: 50 } },
   { kind: "video", rgb48: vid(7, 5), width: 7, height: 5, transfer: "sdr", fit: "contain", rect: { x: 50, y: 20, width: 30, height: 30 } },
+  { kind: "video", rgb48: vid(9, 9), width: 9, height: 9, transfer: "srgb", fit: "fill", rect: { x: 10, y: 10, width: 20, height: 12 } },
   { kind: "dom", rgba: dom },
 ];
-for (const transfer of ["pq", "hlg"]) {
-  for (const output of ["rgb48le", "yuv420p10le"]) {
+for (const transfer of ["pq", "hlg", "sdr"]) {
+  for (const output of ["rgb48le", "yuv420p10le", "rgba64le"]) {
     const c = createCompositor({ width: W, height: H, transfer, output, threads: 3 });
     for (let i = 0; i < 5; i++) await c.compose(layers);
     await c.compose([{ kind: "dom", rgba: Buffer.alloc(3) }]).catch(() => {});
