@@ -77,6 +77,20 @@ console.log(`  JPEG q95  ${jpeg.fps} fps  ${jpeg.kbPerFrame} KB/frame`);
 console.log(`  PNG       ${png.fps} fps  ${png.kbPerFrame} KB/frame`);
 console.log(`  JPEG q95 vs PNG of the same frame: PSNR ${results.raw.jpegVsPngPsnrDb} dB`);
 
+// Delivered quality: what the JPEG capture costs after x264 (CRF 18), against the PNG captures.
+{
+  const pngDir = path.join(work, "png");
+  await render({ input: project, output: pngDir, preset: "png-sequence", frames: "0-29" });
+  await render({ input: project, output: path.join(work, "q-jpeg.mp4"), frames: "0-29" });
+  spawnSync(findFfmpeg(), ["-v", "error", "-y", "-framerate", "30", "-i", path.join(pngDir, "frame_%06d.png"), "-vf", "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p", "-c:v", "libx264", "-preset", "medium", "-crf", "18", "-bf", "0", path.join(work, "q-png.mp4")]);
+  const delivered = (file) => {
+    const r = spawnSync(findFfmpeg(), ["-hide_banner", "-i", file, "-framerate", "30", "-i", path.join(pngDir, "frame_%06d.png"), "-lavfi", "[0:v]scale=in_color_matrix=bt709:in_range=tv,format=rgb24[a];[1:v]format=rgb24[b];[a][b]psnr", "-f", "null", "-"], { encoding: "utf8" });
+    return Number(/average:([\d.]+)/.exec(r.stderr)?.[1]);
+  };
+  results.quality = { jpegCaptureH264PsnrDb: round(delivered(path.join(work, "q-jpeg.mp4"))), pngCaptureH264PsnrDb: round(delivered(path.join(work, "q-png.mp4"))) };
+  console.log(`  delivered H.264 (CRF 18) vs the PNG frames: JPEG capture ${results.quality.jpegCaptureH264PsnrDb} dB, PNG capture ${results.quality.pngCaptureH264PsnrDb} dB`);
+}
+
 const runs = quick
   ? [{ route: "streaming", workers: 1 }, { route: "streaming", workers: 2 }]
   : [

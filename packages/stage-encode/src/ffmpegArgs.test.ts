@@ -97,7 +97,7 @@ describe("mp4 / libx264", () => {
 
   it("converts JPEG (JFIF BT.601 full range) and RGB to BT.709 limited range", () => {
     expect(videoFilter({ width: 64, height: 48, input: { kind: "pipe", encoding: "jpeg" }, settings: mp4 })).toBe(
-      "scale=in_range=pc:in_color_matrix=bt601:out_color_matrix=bt709:out_range=tv,format=yuv420p,setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv",
+      "scale=in_range=pc:in_color_matrix=bt601:flags=bicubic+full_chroma_int+accurate_rnd,format=gbrp,scale=flags=bicubic+full_chroma_inp+accurate_rnd:out_color_matrix=bt709:out_range=tv,format=yuv420p,setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv",
     );
     expect(videoFilter({ width: 64, height: 48, input: { kind: "pipe", encoding: "rgba" }, settings: mp4 })).toBe(
       "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p,setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv",

@@ -140,7 +140,13 @@ export function videoFilter(o: Pick<FfmpegArgsOptions, "width" | "height" | "inp
   if (isYuv(settings.pixelFormat) && colour) {
     const matrix = swsMatrix(colour.matrix);
     const scale: string[] = [];
-    if (o.input.encoding === "jpeg") scale.push("in_range=pc", "in_color_matrix=bt601");
+    if (o.input.encoding === "jpeg") {
+      // JPEG is 4:2:0 Y'CbCr (BT.601, full range): go through RGB with full chroma interpolation.
+      // Converting Y'CbCr to Y'CbCr directly re-uses the JPEG's chroma samples with the wrong siting
+      // and costs ~2.5 dB PSNR end to end (measured on the bench page: 36.6 vs 39.2 dB).
+      filters.push("scale=in_range=pc:in_color_matrix=bt601:flags=bicubic+full_chroma_int+accurate_rnd", "format=gbrp");
+      scale.push("flags=bicubic+full_chroma_inp+accurate_rnd");
+    }
     if (o.input.encoding === "yuv420p10le") scale.push("in_range=tv", `in_color_matrix=${matrix}`);
     scale.push(`out_color_matrix=${matrix}`, `out_range=${colour.range}`);
     filters.push(`scale=${scale.join(":")}`);
