@@ -73,6 +73,7 @@ describe("frameloom CLI", () => {
     expect(lines.length).toBeGreaterThanOrEqual(1);
     for (const line of lines) expect(line).toMatch(/^capture \d+\/30 frames, [\d.]+ fps, workers \d+$/);
     expect(lines.at(-1)).toMatch(/^capture 30\/30 frames/);
+    // oxlint-disable-next-line no-control-regex -- the point: no ANSI escapes or carriage returns off a TTY
     expect(r.stderr).not.toMatch(/\x1b\[|\r/);
     expect(r.stdout).toContain(output);
     expect(r.stdout).toMatch(/30 frames in [\d.]+ s/);

@@ -9,7 +9,7 @@ import { decodeFrame, hex, near, pixel, videoStream, frameCountOf, type RgbaFram
 import { leftovers } from "./helpers/procs.js";
 import { page, sandbox, type Sandbox } from "./helpers/sandbox.js";
 
-const RED = "#ff0000", GREEN = "#00ff00", BLUE = "#0000ff", YELLOW = "#ffff00", MAGENTA = "#ff00ff", CYAN = "#00ffff", WHITE = "#ffffff", BLACK = "#000000";
+const RED = "#ff0000", GREEN = "#00ff00", BLUE = "#0000ff", MAGENTA = "#ff00ff", CYAN = "#00ffff", WHITE = "#ffffff", BLACK = "#000000";
 
 // 640x360, 2.5 s at 30 fps = 75 frames. Every moving block is 40x40 and moves at 100 px/s.
 export const TIMING_HTML = page({

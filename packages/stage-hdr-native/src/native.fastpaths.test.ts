@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest";
 
 import { createCompositor, nativeAddonStatus, type Layer, type OutputTransfer, type VideoLayer } from "./index.js";
-import { outputDiff, maxDiff } from "./testCompare.js";
+import { outputDiff } from "./testCompare.js";
 
 const status = nativeAddonStatus();
 

@@ -44,7 +44,7 @@ function load(): { addon?: NativeAddon; path?: string; error?: string } {
     for (const f of readdirSync(releaseDir)) if (f.endsWith(".node")) candidates.push(path.join(releaseDir, f));
   }
   const failures: string[] = [];
-  for (const candidate of [...new Set(candidates)]) {
+  for (const candidate of new Set(candidates)) {
     try {
       cached = { addon: require(candidate) as NativeAddon, path: candidate };
       return cached;
