@@ -50,6 +50,23 @@ export interface MediaSource {
   start: number;
   duration: number | null;
   mediaStart: number;
+  /** `data-playback-rate`, clamped to [0.1, 5] (COMPOSITION.md §2.3); 1 when absent or invalid. */
+  playbackRate?: number;
+  /** `loop`: frames wrap to fill the slot. */
+  loop?: boolean;
+  /** Probed length of the file in seconds, when known. */
+  sourceDuration?: number | null;
+}
+
+/**
+ * Seconds into a media file after its data-media-start at composition time `t` (COMPOSITION.md
+ * §4.1): (t − start) × rate, wrapped for `loop` by the playable length; ≥ 0. Past the end the
+ * decoder holds the last frame.
+ */
+export function mediaLocalTime(source: MediaSource, t: number): number {
+  const local = Math.max(0, t - source.start) * (source.playbackRate ?? 1);
+  const length = source.sourceDuration != null ? source.sourceDuration - source.mediaStart : null;
+  return source.loop && length !== null && length > 0 ? local % length : local;
 }
 
 export interface Composition {
@@ -93,6 +110,7 @@ export interface ProbedMedia {
   transfer: MediaTransfer;
   width: number;
   height: number;
+  durationSec?: number | null;
 }
 
 export interface RenderHdrConfig extends HdrPlan {

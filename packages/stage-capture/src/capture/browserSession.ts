@@ -17,6 +17,7 @@ import {
   type LayerCapture,
   type LayeredFrame,
   type MediaSource,
+  mediaLocalTime,
 } from "@frameloom/shared-helpers";
 import { LAYER_PLANNER_SOURCE } from "../runtime/layerPlanner.js";
 import { pageRuntimeScript } from "../runtime/pageRuntime.js";
@@ -234,7 +235,7 @@ export class BrowserSession {
             layers.push({
               kind: "media",
               mediaId: placed.id,
-              localTime: Math.max(0, t - source.start),
+              localTime: mediaLocalTime(source, t),
               rect: placed.rect,
               opacity: placed.opacity,
               fit: placed.fit,

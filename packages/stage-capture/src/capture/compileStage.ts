@@ -49,7 +49,11 @@ export async function runCompileStage(_input: unknown, ctx: StageContext): Promi
   const totalFrames = frameCount(durationSec, project.fps);
   let composition: Composition = { ...project, durationSec, totalFrames, hdr: null, layers: null };
   const probed = config.media ?? config.hdr?.media ?? {};
-  const media = composition.media.map((m) => ({ ...m, transfer: probed[m.path]?.transfer ?? m.transfer }));
+  const media = composition.media.map((m) => ({
+    ...m,
+    transfer: probed[m.path]?.transfer ?? m.transfer,
+    sourceDuration: probed[m.path]?.durationSec ?? m.sourceDuration ?? null,
+  }));
   const hdr = config.hdr ? { transfer: config.hdr.transfer, compositor: config.hdr.compositor } : null;
   // Every video, and HDR stills in an HDR render, become compositor layers (SDR video is
   // converted there, HDR video tone-mapped for SDR output); SDR renders without video stay plain.

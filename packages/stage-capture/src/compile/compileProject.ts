@@ -335,6 +335,12 @@ function mediaSrc(el: Element): string | null {
   return null;
 }
 
+/** `data-playback-rate`: non-finite or ≤ 0 → 1, clamped to [0.1, 5] (§2.3). */
+function playbackRate(el: Element): number {
+  const value = toNumber(attr(el, "data-playback-rate"));
+  return value === null || value <= 0 ? 1 : Math.min(5, Math.max(0.1, value));
+}
+
 function mediaStart(el: Element): number {
   for (const name of ["data-playback-start", "data-media-start"]) {
     const value = toNumber(attr(el, name));
@@ -385,7 +391,16 @@ async function collectMedia(elements: Element[], timing: StaticTiming, projectDi
       usedIds.add(id);
       setAttr(el, "id", id);
     }
-    media.push({ kind, path: absolute, id, start: timing.start(el), duration: timing.duration(el), mediaStart: mediaStart(el) });
+    media.push({
+      kind,
+      path: absolute,
+      id,
+      start: timing.start(el),
+      duration: timing.duration(el),
+      mediaStart: mediaStart(el),
+      playbackRate: playbackRate(el),
+      loop: kind !== "image" && attr(el, "loop") !== null,
+    });
   }
   return media;
 }

@@ -31,7 +31,7 @@ export async function planHdr(
     await Promise.all(
       candidates.slice(i, i + 4).map(async (m) => {
         const info = await probeVideoStream(m.path, options.signal);
-        media[m.path] = { transfer: info.transfer, width: info.width, height: info.height };
+        media[m.path] = { transfer: info.transfer, width: info.width, height: info.height, durationSec: info.durationSec };
       }),
     );
   }
