@@ -148,18 +148,19 @@ describe("compileProject", () => {
       "index.html": root(
         'data-width="100" data-height="100"',
         `<div id="scene" data-start="0" data-duration="2"></div>
-         <video src="assets/a.mp4" data-start="scene + 1" data-duration="3" data-media-start="2" muted></video>
+         <video src="assets/a.mp4" data-start="scene + 1" data-duration="3" data-media-start="2" data-playback-rate="9" loop muted></video>
          <div data-composition-id="child" data-start="4">
-           <audio id="music" src="./assets/b.mp3?v=1" data-start="1" data-end="6" data-playback-start="0.5"></audio>
+           <audio id="music" src="./assets/b.mp3?v=1" data-start="1" data-end="6" data-playback-start="0.5" data-playback-rate="-2"></audio>
          </div>
          <img src="/assets/c.png"><img src="https://example.com/x.png"><img src="data:image/png;base64,AA==">`,
       ),
     });
     const compiled = await compileProject(dir);
     expect(compiled.media).toEqual([
-      { kind: "video", path: path.join(dir, "assets/a.mp4"), id: "hf-video-0", start: 3, duration: 3, mediaStart: 2 },
-      { kind: "audio", path: path.join(dir, "assets/b.mp3"), id: "music", start: 5, duration: 1, mediaStart: 0.5 },
-      { kind: "image", path: path.join(dir, "assets/c.png"), id: "hf-image-0", start: 0, duration: null, mediaStart: 0 },
+      // data-playback-rate clamps to [0.1, 5]; ≤ 0 means 1 (§2.3)
+      { kind: "video", path: path.join(dir, "assets/a.mp4"), id: "hf-video-0", start: 3, duration: 3, mediaStart: 2, playbackRate: 5, loop: true },
+      { kind: "audio", path: path.join(dir, "assets/b.mp3"), id: "music", start: 5, duration: 1, mediaStart: 0.5, playbackRate: 1, loop: false },
+      { kind: "image", path: path.join(dir, "assets/c.png"), id: "hf-image-0", start: 0, duration: null, mediaStart: 0, playbackRate: 1, loop: false },
     ]);
     expect(compiled.html).toContain('id="hf-video-0"');
   });
