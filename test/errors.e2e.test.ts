@@ -166,6 +166,44 @@ describe("failures mid-render", () => {
     });
   }
 
+  it("disk route, 2 workers, two crashes: one same-size retry, then half the workers; progress reports the new count", async () => {
+    const dir = longProject();
+    const output = out();
+    const killed: number[] = [];
+    let firstKill: Promise<void> | null = null;
+    const workersSeen: number[] = [];
+    // Kill worker 0's first browser after 10 frames, then every browser of the second attempt (a1).
+    let stop = false;
+    const secondWave = (async () => {
+      while (!stop) {
+        for (const p of await chromiumMains(box.root, "-a1").catch(() => [])) if (!killed.includes(p.pid) && kill(p.pid)) killed.push(p.pid);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    const summary = await render({
+      input: dir,
+      output,
+      workers: 2,
+      route: "disk",
+      quality: "draft",
+      onProgress: (e) => {
+        if (e.stage === "capture") workersSeen.push(e.workers);
+        if (firstKill || e.stage !== "capture" || e.framesDone < 10) return;
+        firstKill = chromiumMains(box.root, "chromium-w0-a0").then((mains) => {
+          if (mains[0] && kill(mains[0].pid)) killed.push(mains[0].pid);
+        });
+      },
+    });
+    stop = true;
+    await secondWave;
+    expect(killed.length, "the first browser and at least one browser of the same-size retry were killed").toBeGreaterThanOrEqual(2);
+    expect(workersSeen[0]).toBe(2);
+    expect(workersSeen.at(-1), "after the second failure the worker count in force is halved").toBe(1);
+    expect(summary.workers).toBe(1);
+    const frames = await decodeAll(output);
+    expect(frames.map(readCounter)).toEqual(Array.from({ length: 90 }, (_, i) => i));
+  });
+
   for (const route of ["streaming", "disk"] as const) {
     it(`browsers killed again and again (${route}): clean failure (BROWSER_CRASHED / BROWSER_LAUNCH / RETRY_EXHAUSTED), no output, no leftovers`, async () => {
       const dir = longProject();
