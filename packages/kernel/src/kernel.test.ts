@@ -66,6 +66,21 @@ describe("kernel", () => {
     expect(() => checkStages([{ ...produce, meta: { ...produce.meta, kernel: "^2.0.0" } }])).toThrow(/needs kernel \^2.0.0/);
   });
 
+  it("passes optional values when provided and does not require a provider for them", async () => {
+    const seen: unknown[] = [];
+    const reader: Stage = {
+      meta: { name: "reader", kernel: "^1.0.0", needs: ["items"], optional: ["extra"], provides: ["done"] },
+      async run(input) {
+        seen.push((input as { extra?: unknown }).extra);
+        return { done: true };
+      },
+    };
+    const extra: Stage = { meta: { name: "extra", kernel: "^1.0.0", needs: [], provides: ["extra"] }, async run() { return { extra: 42 }; } };
+    await runRender({ config: config(out()), stages: { produce, reader } });
+    await runRender({ config: config(out()), stages: { produce, extra, reader } });
+    expect(seen).toEqual([undefined, 42]);
+  });
+
   it("resolves a stage from a module path and refuses an unresolvable one by name", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "kernel-stage-"));
     const file = path.join(dir, "my-produce.mjs");

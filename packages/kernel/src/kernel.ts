@@ -133,7 +133,8 @@ export class Kernel {
             this.hooks.emit("onWarning", message);
           },
         };
-        const input = Object.fromEntries(stage.meta.needs.map((need) => [need, values[need]]));
+        const wanted = [...stage.meta.needs, ...(stage.meta.optional ?? []).filter((name) => name in values)];
+        const input = Object.fromEntries(wanted.map((name) => [name, values[name]]));
         const started = performance.now();
         const timed = (ms: number) => {
           setJob({ perfStages: { [`${name}Ms`]: Math.round(ms) } });

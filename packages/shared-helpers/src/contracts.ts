@@ -56,6 +56,17 @@ export interface MediaSource {
   loop?: boolean;
   /** Probed length of the file in seconds, when known. */
   sourceDuration?: number | null;
+  /** Static linear gain, `data-volume` clamped to [0, 3.981] (+12 dB); 1 when absent (§2.3). */
+  volume?: number;
+  /** The element's sound goes into the mix: `<audio>` always; `<video>` unless muted or data-has-audio≠"true" (§2.3). */
+  hasAudio?: boolean;
+}
+
+/** The mixed soundtrack of a render, as the audio stage leaves it for the encoder. */
+export interface AudioTrack {
+  /** Absolute path of the mixed track (AAC 48 kHz stereo), exactly the range's length. */
+  path: string;
+  durationSec: number;
 }
 
 /**
@@ -238,6 +249,8 @@ export interface StageMeta {
   needs: readonly string[];
   /** Names of values this stage returns. */
   provides: readonly string[];
+  /** Values read when an earlier stage provides them, and not required otherwise (e.g. `audio`). */
+  optional?: readonly string[];
 }
 
 export interface StageProgress {

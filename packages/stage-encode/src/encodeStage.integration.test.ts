@@ -337,7 +337,7 @@ describe("failures", () => {
 
 describe("kernel adapter", () => {
   it("stage.run maps composition/capture/config.encode and returns { encoded }", async () => {
-    expect(stage.meta).toEqual({ name: "encode", kernel: "^1.0.0", needs: ["composition", "capture", "outputPath"], provides: ["encoded"] });
+    expect(stage.meta).toEqual({ name: "encode", kernel: "^1.0.0", needs: ["composition", "capture", "outputPath"], optional: ["audio"], provides: ["encoded"] });
     const out = path.join(dir, "stage.mp4");
     const c = ctx();
     const frames: FrameStream = stream(redJpeg, "jpeg", 0, 3);

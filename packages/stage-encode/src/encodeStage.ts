@@ -33,6 +33,7 @@ import {
   assertNotAborted,
   assertRange,
   findFfmpeg,
+  type AudioTrack,
   type Composition,
   type EncodeSettings,
   type Frame,
@@ -333,7 +334,13 @@ export async function runEncodeStage(input: EncodeStageInput, ctx: EncodeContext
   return { outputPath: input.outputPath, frames: input.range.to - input.range.from, encodeMs: Math.round(performance.now() - started) };
 }
 
-export const meta: StageMeta = { name: "encode", kernel: "^1.0.0", needs: ["composition", "capture", "outputPath"], provides: ["encoded"] };
+export const meta: StageMeta = {
+  name: "encode",
+  kernel: "^1.0.0",
+  needs: ["composition", "capture", "outputPath"],
+  optional: ["audio"],
+  provides: ["encoded"],
+};
 
 /** What the kernel hands the encode stage. */
 export interface EncodeStageKernelInput {
@@ -343,6 +350,8 @@ export interface EncodeStageKernelInput {
   outputPath: string;
   /** Optional mixed audio track from media prep. */
   audioPath?: string;
+  /** The audio stage's mixed track, when the stage set has one. */
+  audio?: AudioTrack | null;
 }
 
 export const stage: Stage<EncodeStageKernelInput, { encoded: EncodeStageResult }> = {
@@ -356,7 +365,7 @@ export const stage: Stage<EncodeStageKernelInput, { encoded: EncodeStageResult }
         range: input.capture.range,
         outputPath: input.outputPath,
         settings: ctx.config.encode,
-        audioPath: typeof input.audioPath === "string" ? input.audioPath : undefined,
+        audioPath: input.audio?.path ?? (typeof input.audioPath === "string" ? input.audioPath : undefined),
       },
       ctx,
     );
