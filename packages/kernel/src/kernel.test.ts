@@ -69,8 +69,9 @@ describe("kernel", () => {
   it("passes optional values when provided and does not require a provider for them", async () => {
     const seen: unknown[] = [];
     const reader: Stage = {
-      meta: { name: "reader", kernel: "^1.0.0", needs: ["items"], optional: ["extra"], provides: ["done"] },
+      meta: { name: "reader", kernel: "^1.0.0", needs: ["items", "outputPath"], optional: ["extra"], provides: ["done"] },
       async run(input) {
+        writeFileSync((input as { outputPath: string }).outputPath, "x");
         seen.push((input as { extra?: unknown }).extra);
         return { done: true };
       },
