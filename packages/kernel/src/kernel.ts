@@ -102,8 +102,9 @@ export class Kernel {
         totalFrames: update.totalFrames || job.totalFrames,
         workers: update.workers ?? job.workers,
         ...(stage === "capture" ? { framesRendered: update.framesDone } : {}),
-        progress: job.totalFrames ? (0.95 * job.framesRendered) / job.totalFrames : job.progress,
       });
+      // Capture is the long stage; the last 5 % is the encoder draining and the rename.
+      if (job.totalFrames) setJob({ progress: (0.95 * job.framesRendered) / job.totalFrames });
       this.hooks.emit("onProgress", {
         jobId: job.id,
         stage,
@@ -133,8 +134,8 @@ export class Kernel {
             this.hooks.emit("onWarning", message);
           },
         };
-        const wanted = [...stage.meta.needs, ...(stage.meta.optional ?? []).filter((name) => name in values)];
-        const input = Object.fromEntries(wanted.map((name) => [name, values[name]]));
+        const wanted = [...stage.meta.needs, ...(stage.meta.optional ?? []).filter((key) => key in values)];
+        const input = Object.fromEntries(wanted.map((key) => [key, values[key]]));
         const started = performance.now();
         const timed = (ms: number) => {
           setJob({ perfStages: { [`${name}Ms`]: Math.round(ms) } });
