@@ -8,6 +8,7 @@ import { KernelErrors } from "@frameloom/kernel";
 import { CaptureErrors } from "@frameloom/stage-capture";
 import { EncodeErrors } from "@frameloom/stage-encode";
 import { CompositeErrors, HdrNativeErrors } from "@frameloom/stage-hdr-native";
+import { AudioErrors } from "../packages/stage-audio/dist/index.js";
 import { CompileErrors, ServerErrors } from "../packages/stage-capture/dist/compile/errors.js";
 import { CliErrors } from "../packages/cli/dist/errors.js";
 
@@ -20,6 +21,7 @@ const maps: Record<string, Record<string, string>> = {
   server: ServerErrors,
   capture: CaptureErrors,
   encode: EncodeErrors,
+  audio: AudioErrors,
   hdrNative: HdrNativeErrors,
   composite: CompositeErrors,
 };

@@ -19,8 +19,8 @@ function project(): string {
 }
 
 describe("render() options", () => {
-  it("wires compile, capture, composite, encode in that order", () => {
-    expect(Object.keys(defaultStages())).toEqual(["compile", "capture", "composite", "encode"]);
+  it("wires compile, audio, capture, composite, encode in that order", () => {
+    expect(Object.keys(defaultStages())).toEqual(["compile", "audio", "capture", "composite", "encode"]);
   });
 
   it("refuses a replacement for a stage that does not exist, before anything runs", async () => {

@@ -226,7 +226,17 @@ function audioArgs(settings: EncodeSettings, hasAudio: boolean): string[] {
   if (!hasAudio) return ["-map", "0:v:0"];
   const codec =
     settings.format === "webm" ? ["-c:a", "libopus", "-b:a", "128k"] : ["-c:a", "aac", "-b:a", "192k"];
-  return ["-map", "0:v:0", "-map", "1:a:0", ...codec, "-shortest"];
+  return ["-map", "0:v:0", "-map", "1:a:0", ...codec];
+}
+
+/**
+ * How the output is cut to the range. Video only: `-frames:v N`. With audio: `-t N/fps` (rounded
+ * up to the µs) and no frame limit: ffmpeg 5.1 stops muxing at the N-th video frame and leaves the
+ * audio ~0.1 s short (`-shortest` too), while `-t` ends both streams at N/fps with exactly N frames.
+ */
+function lengthArgs(frames: number, fps: Fps, hasAudio: boolean): string[] {
+  if (!hasAudio) return ["-frames:v", String(frames)];
+  return ["-t", (Math.ceil(((frames * fps.den) / fps.num) * 1e6) / 1e6).toFixed(6)];
 }
 
 /** Formats that take an audio track (gif and png-sequence do not). */
@@ -249,7 +259,7 @@ export function buildFfmpegArgs(o: FfmpegArgsOptions): string[] {
     ...(hasAudio ? ["-i", o.audioPath as string] : []),
     ...audioArgs(settings, hasAudio),
     "-vf", videoFilter(o),
-    "-frames:v", String(o.frames),
+    ...lengthArgs(o.frames, o.fps, hasAudio),
     "-r", rate,
     ...codecArgs(settings),
     ...colourArgs(settings.format === "gif" || settings.format === "png-sequence" ? undefined : outputColour(settings)),

@@ -158,11 +158,47 @@ describe("compileProject", () => {
     const compiled = await compileProject(dir);
     expect(compiled.media).toEqual([
       // data-playback-rate clamps to [0.1, 5]; ≤ 0 means 1 (§2.3)
-      { kind: "video", path: path.join(dir, "assets/a.mp4"), id: "hf-video-0", start: 3, duration: 3, mediaStart: 2, playbackRate: 5, loop: true },
-      { kind: "audio", path: path.join(dir, "assets/b.mp3"), id: "music", start: 5, duration: 1, mediaStart: 0.5, playbackRate: 1, loop: false },
-      { kind: "image", path: path.join(dir, "assets/c.png"), id: "hf-image-0", start: 0, duration: null, mediaStart: 0, playbackRate: 1, loop: false },
+      { kind: "video", path: path.join(dir, "assets/a.mp4"), id: "hf-video-0", start: 3, duration: 3, mediaStart: 2, playbackRate: 5, loop: true, volume: 1, hasAudio: false },
+      { kind: "audio", path: path.join(dir, "assets/b.mp3"), id: "music", start: 5, duration: 1, mediaStart: 0.5, playbackRate: 1, loop: false, volume: 1, hasAudio: true },
+      { kind: "image", path: path.join(dir, "assets/c.png"), id: "hf-image-0", start: 0, duration: null, mediaStart: 0, playbackRate: 1, loop: false, volume: 1 },
     ]);
     expect(compiled.html).toContain('id="hf-video-0"');
+  });
+
+  it("reads data-volume and decides which media go into the audio mix (§2.3, §4.2)", async () => {
+    const dir = await project({
+      "a.mp3": "a",
+      "v.mp4": "v",
+      "index.html": root(
+        'data-width="100" data-height="100"',
+        `<audio id="a1" src="a.mp3" data-volume="0.5"></audio>
+         <audio id="a2" src="a.mp3" muted data-volume="99"></audio>
+         <audio id="a3" src="a.mp3" data-volume="-1" data-hidden></audio>
+         <audio id="a4" src="a.mp3" data-volume="abc"></audio>
+         <video id="v1" src="v.mp4"></video>
+         <video id="v2" src="v.mp4" muted></video>
+         <video id="v3" src="v.mp4" muted data-has-audio="true"></video>
+         <video id="v4" src="v.mp4" data-has-audio="false"></video>
+         <video id="v5" src="v.mp4" data-has-audio="yes"></video>
+         <div data-hidden><div><video id="v6" src="v.mp4" data-has-audio="true"></video></div></div>
+         <img id="i1" src="v.mp4" data-volume="2">`,
+      ),
+    });
+    const compiled = await compileProject(dir);
+    const byId = Object.fromEntries(compiled.media.map((m) => [m.id, [m.volume, m.hasAudio]]));
+    expect(byId).toEqual({
+      a1: [0.5, true],
+      a2: [10 ** (12 / 20), true], // muted is ignored for <audio>; +12 dB cap
+      a3: [0, false], // data-hidden leaves the mix
+      a4: [1, true], // non-finite → 1
+      v1: [1, true], // unmuted video without data-has-audio is mixed
+      v2: [1, false],
+      v3: [1, true],
+      v4: [1, false],
+      v5: [1, false], // only the literal "true" counts
+      v6: [1, false], // hidden ancestor
+      i1: [2, undefined],
+    });
   });
 
   it("inserts data-start=0 on media without one", async () => {

@@ -349,6 +349,30 @@ function mediaStart(el: Element): number {
   return 0;
 }
 
+/** `data-volume`: non-finite → 1, clamped to [0, 10^(12/20)] (+12 dB) (§2.3). */
+const MAX_VOLUME = 10 ** (12 / 20);
+function volume(el: Element): number {
+  const value = toNumber(attr(el, "data-volume"));
+  return value === null ? 1 : Math.min(MAX_VOLUME, Math.max(0, value));
+}
+
+/** The element or an ancestor carries `data-hidden` (its sound leaves the mix, §2.1/§4.2). */
+function isHidden(el: Element): boolean {
+  for (let node: Element | null = el; node; node = parentElement(node)) if (attr(node, "data-hidden") !== null) return true;
+  return false;
+}
+
+/**
+ * Whether the element's sound goes into the mix (§2.3): `<audio>` always (muted is ignored);
+ * `<video>`: data-has-audio "true" → yes, any other value → no, absent → not muted. Hidden → no.
+ */
+function hasAudio(el: Element, kind: "video" | "audio"): boolean {
+  if (isHidden(el)) return false;
+  if (kind === "audio") return true;
+  const flag = attr(el, "data-has-audio");
+  return flag === null ? attr(el, "muted") === null : flag === "true";
+}
+
 async function collectMedia(elements: Element[], timing: StaticTiming, projectDir: string, entryFile: string): Promise<MediaSource[]> {
   const media: MediaSource[] = [];
   const counters: Record<string, number> = { video: 0, audio: 0, image: 0 };
@@ -400,6 +424,8 @@ async function collectMedia(elements: Element[], timing: StaticTiming, projectDi
       mediaStart: mediaStart(el),
       playbackRate: playbackRate(el),
       loop: kind !== "image" && attr(el, "loop") !== null,
+      volume: volume(el),
+      ...(kind === "image" ? {} : { hasAudio: hasAudio(el, kind) }),
     });
   }
   return media;

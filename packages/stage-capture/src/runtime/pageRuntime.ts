@@ -471,7 +471,10 @@ const RUNTIME_SOURCE = String.raw`function (config) {
     var deadline = (loadedAt === null ? RealDate.now() : loadedAt) + READY_TIMELINE_WAIT_MS;
     return new Promise(function (resolve) {
       (function poll() {
-        if (missingTimelines().length === 0 || RealDate.now() >= deadline) resolve();
+        // A page that loaded no GSAP and registered no timeline by load will not register one:
+        // don't hold every CSS-only composition for the whole wait.
+        var noGsap = !w.gsap && !w.__timelines;
+        if (missingTimelines().length === 0 || noGsap || RealDate.now() >= deadline) resolve();
         else realSetTimeout(poll, 25);
       })();
     });
