@@ -1,0 +1,118 @@
+/** Media collection (COMPOSITION.md §2.3): local video, audio and images with their timing and mix attributes. */
+import { stat } from "node:fs/promises";
+import path from "node:path";
+import { FrameloomError, type MediaSource } from "@frameloom/shared-helpers";
+import { CompileErrors } from "./errors.js";
+import type { StaticTiming } from "./timing.js";
+import { attr, childrenOf, describe, isElement, parentElement, setAttr, toNumber, type Element } from "./tree.js";
+
+const MEDIA_TAGS: Record<string, MediaSource["kind"]> = { video: "video", audio: "audio", img: "image" };
+
+function mediaSrc(el: Element): string | null {
+  const own = attr(el, "src");
+  if (own && own.trim() !== "") return own.trim();
+  if (el.tagName === "img") return null;
+  for (const child of childrenOf(el)) {
+    if (isElement(child) && child.tagName === "source") {
+      const src = attr(child, "src");
+      if (src && src.trim() !== "") return src.trim();
+    }
+  }
+  return null;
+}
+
+/** `data-playback-rate`: non-finite or ≤ 0 → 1, clamped to [0.1, 5] (§2.3). */
+function playbackRate(el: Element): number {
+  const value = toNumber(attr(el, "data-playback-rate"));
+  return value === null || value <= 0 ? 1 : Math.min(5, Math.max(0.1, value));
+}
+
+function mediaStart(el: Element): number {
+  for (const name of ["data-playback-start", "data-media-start"]) {
+    const value = toNumber(attr(el, name));
+    if (value !== null && value >= 0) return value;
+  }
+  return 0;
+}
+
+/** `data-volume`: non-finite → 1, clamped to [0, 10^(12/20)] (+12 dB) (§2.3). */
+const MAX_VOLUME = 10 ** (12 / 20);
+function volume(el: Element): number {
+  const value = toNumber(attr(el, "data-volume"));
+  return value === null ? 1 : Math.min(MAX_VOLUME, Math.max(0, value));
+}
+
+/** The element or an ancestor carries `data-hidden` (its sound leaves the mix, §2.1/§4.2). */
+function isHidden(el: Element): boolean {
+  for (let node: Element | null = el; node; node = parentElement(node)) if (attr(node, "data-hidden") !== null) return true;
+  return false;
+}
+
+/**
+ * Whether the element's sound goes into the mix (§2.3): `<audio>` always (muted is ignored);
+ * `<video>`: data-has-audio "true" → yes, any other value → no, absent → not muted. Hidden → no.
+ */
+function hasAudio(el: Element, kind: "video" | "audio"): boolean {
+  if (isHidden(el)) return false;
+  if (kind === "audio") return true;
+  const flag = attr(el, "data-has-audio");
+  return flag === null ? attr(el, "muted") === null : flag === "true";
+}
+
+export async function collectMedia(elements: Element[], timing: StaticTiming, projectDir: string, entryFile: string): Promise<MediaSource[]> {
+  const media: MediaSource[] = [];
+  const counters: Record<string, number> = { video: 0, audio: 0, image: 0 };
+  const usedIds = new Set(elements.map((el) => attr(el, "id")).filter((id): id is string => !!id));
+  for (const el of elements) {
+    const kind = MEDIA_TAGS[el.tagName];
+    if (!kind) continue;
+    const src = mediaSrc(el);
+    if (src === null || /^[a-z][a-z0-9+.-]*:/i.test(src) || src.startsWith("//")) continue; // remote/data/blob: the guard's business
+    const pathname = src.replace(/[?#].*$/, "");
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(pathname);
+    } catch {
+      decoded = pathname;
+    }
+    const absolute = decoded.startsWith("/")
+      ? path.join(projectDir, decoded)
+      : path.resolve(path.dirname(entryFile), decoded);
+    const relative = path.relative(projectDir, absolute);
+    if (relative.startsWith("..") || path.isAbsolute(relative)) {
+      throw new FrameloomError(
+        CompileErrors.MEDIA_OUTSIDE_PROJECT,
+        `${describe(el)} in ${entryFile} points outside the project (${absolute}); copy the file into ${projectDir}`,
+      );
+    }
+    const info = await stat(absolute).catch(() => null);
+    if (!info || !info.isFile()) {
+      throw new FrameloomError(CompileErrors.MEDIA_MISSING, `${describe(el)} in ${entryFile}: file not found: ${absolute}`);
+    }
+    if (kind !== "image" && attr(el, "data-start") === null) {
+      setAttr(el, "data-start", "0");
+      setAttr(el, "data-hf-auto-start", "");
+    }
+    let id = attr(el, "id");
+    if (!id) {
+      const prefix = kind === "image" ? "hf-image" : `hf-${kind}`;
+      do id = `${prefix}-${counters[kind]!++}`;
+      while (usedIds.has(id));
+      usedIds.add(id);
+      setAttr(el, "id", id);
+    }
+    media.push({
+      kind,
+      path: absolute,
+      id,
+      start: timing.start(el),
+      duration: timing.duration(el),
+      mediaStart: mediaStart(el),
+      playbackRate: playbackRate(el),
+      loop: kind !== "image" && attr(el, "loop") !== null,
+      volume: volume(el),
+      ...(kind === "image" ? {} : { hasAudio: hasAudio(el, kind) }),
+    });
+  }
+  return media;
+}

@@ -1,0 +1,60 @@
+/** parse5 tree helpers shared by the compile modules. */
+import type { DefaultTreeAdapterMap } from "parse5";
+
+export type Node = DefaultTreeAdapterMap["node"];
+export type Element = DefaultTreeAdapterMap["element"];
+
+export function isElement(node: Node): node is Element {
+  return "tagName" in node;
+}
+
+export function childrenOf(node: Node): Node[] {
+  if ("content" in node && node.nodeName === "template") return (node as DefaultTreeAdapterMap["template"]).content.childNodes;
+  return "childNodes" in node ? (node.childNodes as Node[]) : [];
+}
+
+export function allElements(root: Node): Element[] {
+  const out: Element[] = [];
+  const walk = (node: Node): void => {
+    for (const child of childrenOf(node)) {
+      if (isElement(child)) {
+        out.push(child);
+        // <template> content is inert: not part of the rendered document.
+        if (child.nodeName !== "template") walk(child);
+      }
+    }
+  };
+  walk(root);
+  return out;
+}
+
+export function attr(el: Element, name: string): string | null {
+  const found = el.attrs.find((a) => a.name === name);
+  return found ? found.value : null;
+}
+
+export function setAttr(el: Element, name: string, value: string): void {
+  const found = el.attrs.find((a) => a.name === name);
+  if (found) found.value = value;
+  else el.attrs.push({ name, value });
+}
+
+export function parentElement(el: Element): Element | null {
+  const parent = el.parentNode;
+  return parent && isElement(parent as Node) ? (parent as Element) : null;
+}
+
+export function describe(el: Element): string {
+  const id = attr(el, "id");
+  const src = attr(el, "src");
+  return `<${el.tagName}${id ? ` id="${id}"` : ""}${src ? ` src="${src}"` : ""}>`;
+}
+
+/** `Number()` after trimming; "" and "1.5s" are not numbers (§2). */
+export function toNumber(value: string | null): number | null {
+  if (value === null) return null;
+  const text = value.trim();
+  if (text === "") return null;
+  const n = Number(text);
+  return Number.isFinite(n) ? n : null;
+}
