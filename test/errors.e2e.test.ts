@@ -20,6 +20,17 @@ afterEach(() => box?.cleanup());
 
 const out = (name = "out.mp4") => path.join(box.out, name);
 /** 3 s at 30 fps = 90 frames of 320x180: long enough to interfere with after ~10 frames. */
+/** Renders `dir`, which throws `token`: a page error carrying it within 15 s, nothing left behind. */
+async function expectPageErrorFailure(dir: string, token: string): Promise<void> {
+  const watch = watchChromium(box.root);
+  const { error, ms } = await renderFails({ input: dir, output: out(), workers: 1 });
+  const groups = await watch.stop();
+  expect(error.code).toBe("FLM_ERR_CAPTURE_PAGE_ERROR");
+  expect(error.message).toContain(token);
+  expect(ms).toBeLessThan(15_000);
+  await expectCleanState(box, groups);
+}
+
 const longProject = () => box.project("long", counterPage({ duration: "3", fpsNum: 30 }));
 
 describe("bad input fails fast and clean", () => {
@@ -64,14 +75,7 @@ describe("bad input fails fast and clean", () => {
 
   it("a page script that throws at load: FLM_ERR_CAPTURE_PAGE_ERROR with the page's message, in < 15 s", async () => {
     const token = `kaboom-${randomBytes(4).toString("hex")}`;
-    const dir = box.project("throw", page({ extraRootAttrs: "data-no-timeline", script: `throw new Error("${token}");` }));
-    const watch = watchChromium(box.root);
-    const { error, ms } = await renderFails({ input: dir, output: out(), workers: 1 });
-    const groups = await watch.stop();
-    expect(error.code).toBe("FLM_ERR_CAPTURE_PAGE_ERROR");
-    expect(error.message).toContain(token);
-    expect(ms).toBeLessThan(15_000);
-    await expectCleanState(box, groups);
+    await expectPageErrorFailure(box.project("throw", page({ extraRootAttrs: "data-no-timeline", script: `throw new Error("${token}");` })), token);
   });
 
   it("a page that throws mid-render (in rAF at t ≥ 0.5 s): fails with the message", async () => {
@@ -81,13 +85,7 @@ describe("bad input fails fast and clean", () => {
       extraRootAttrs: "data-no-timeline",
       script: `requestAnimationFrame(function tick(now) { if (now >= 500) throw new Error("${token}"); requestAnimationFrame(tick); });`,
     }));
-    const watch = watchChromium(box.root);
-    const { error, ms } = await renderFails({ input: dir, output: out(), workers: 1 });
-    const groups = await watch.stop();
-    expect(error.code).toBe("FLM_ERR_CAPTURE_PAGE_ERROR");
-    expect(error.message).toContain(token);
-    expect(ms).toBeLessThan(15_000);
-    await expectCleanState(box, groups);
+    await expectPageErrorFailure(dir, token);
   });
 
   it("unwritable output path: FLM_ERR_KERNEL_OUTPUT_UNWRITABLE naming it, before any browser starts", async () => {

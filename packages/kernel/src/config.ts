@@ -93,7 +93,7 @@ export function buildRenderConfig(options: RenderOptions, cwd = process.cwd(), d
     strict: o.strict,
     encode: preset.encode,
     capture: preset.capture,
-    hdr: transfer ? { transfer, compositor: o.hdrCompositor, media: detection?.media ?? {} } : null,
+    hdr: transfer ? { transfer, compositor: o.hdrCompositor } : null,
     media: detection?.media ?? {},
     compositor: o.hdrCompositor,
   };

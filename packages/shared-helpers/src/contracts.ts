@@ -124,10 +124,6 @@ export interface ProbedMedia {
   durationSec?: number | null;
 }
 
-export interface RenderHdrConfig extends HdrPlan {
-  media: Record<string, ProbedMedia>;
-}
-
 export interface HdrPlan {
   transfer: "pq" | "hlg";
   /** Which compositor merges the layers (`--hdr-compositor`). */
@@ -229,7 +225,7 @@ export interface RenderConfig {
   encode: EncodeSettings;
   capture: CaptureSettings;
   /** HDR render plan, decided before the kernel runs (detected or forced); null/absent for SDR. */
-  hdr?: RenderHdrConfig | null;
+  hdr?: HdrPlan | null;
   /** What the planner probed (videos, stills), by absolute path: transfer and size. */
   media?: Record<string, ProbedMedia>;
   /** Which compositor merges layers (HDR renders and SDR renders with video). */

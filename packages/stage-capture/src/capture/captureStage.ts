@@ -21,11 +21,11 @@ import {
   type FrameStream,
   type Frame,
   type LayeredFrame,
-  type MediaSource,
   type Stage,
   type StageContext,
   type StageMeta,
 } from "@frameloom/shared-helpers";
+import { layeredMediaOf } from "../compile/hdrMarkup.js";
 import { startFileServer } from "../server/fileServer.js";
 import { BrowserSession } from "./browserSession.js";
 import { captureToDisk } from "./diskRoute.js";
@@ -69,14 +69,6 @@ export const meta: StageMeta = {
   provides: ["capture"],
 };
 
-/** Media the compositor paints: every video, and (HDR renders) stills with an HDR transfer. */
-export function layeredMediaOf(composition: Composition): MediaSource[] {
-  const hdr = composition.hdr != null;
-  return composition.media.filter(
-    (m) => m.kind === "video" || (hdr && m.kind === "image" && (m.transfer === "pq" || m.transfer === "hlg")),
-  );
-}
-
 export function chooseRoute(requested: CaptureRoute | "auto"): CaptureRoute {
   return requested === "auto" ? "streaming" : requested;
 }
@@ -85,7 +77,7 @@ export async function runCaptureStage(input: CaptureStageInput, ctx: StageContex
   const { composition, range } = input;
   const { config } = ctx;
   const started = performance.now();
-  const layerMedia = composition.layers ? layeredMediaOf(composition) : undefined;
+  const layerMedia = composition.layers ? layeredMediaOf(composition.media, composition.hdr != null) : undefined;
   let route = chooseRoute(config.route);
   if (layerMedia && route !== "streaming") {
     ctx.warn(`layered capture (HDR or video) always streams: --route ${route} ignored`);
@@ -146,7 +138,6 @@ export async function runCaptureStage(input: CaptureStageInput, ctx: StageContex
     async function* frames<T>(source: AsyncGenerator<T>): AsyncGenerator<T> {
       try {
         yield* source;
-        resolveSettled({ captureMs: performance.now() - started, workers });
       } catch (error) {
         rejectSettled(error);
         throw error;

@@ -19,7 +19,7 @@ import {
   type StageMeta,
 } from "@frameloom/shared-helpers";
 import { compileProject } from "../compile/compileProject.js";
-import { prepareLayeredMarkup } from "../compile/hdrMarkup.js";
+import { layeredMediaOf, prepareLayeredMarkup } from "../compile/hdrMarkup.js";
 import { startFileServer } from "../server/fileServer.js";
 import { BrowserSession } from "./browserSession.js";
 import { CaptureErrors } from "./errors.js";
@@ -48,16 +48,15 @@ export async function runCompileStage(_input: unknown, ctx: StageContext): Promi
   }
   const totalFrames = frameCount(durationSec, project.fps);
   let composition: Composition = { ...project, durationSec, totalFrames, hdr: null, layers: null };
-  const probed = config.media ?? config.hdr?.media ?? {};
+  const probed = config.media ?? {};
   const media = composition.media.map((m) => ({
     ...m,
     transfer: probed[m.path]?.transfer ?? m.transfer,
     sourceDuration: probed[m.path]?.durationSec ?? m.sourceDuration ?? null,
   }));
-  const hdr = config.hdr ? { transfer: config.hdr.transfer, compositor: config.hdr.compositor } : null;
-  // Every video, and HDR stills in an HDR render, become compositor layers (SDR video is
-  // converted there, HDR video tone-mapped for SDR output); SDR renders without video stay plain.
-  const layered = media.filter((m) => m.kind === "video" || (hdr !== null && m.kind === "image" && (m.transfer === "pq" || m.transfer === "hlg")));
+  const hdr = config.hdr ?? null;
+  // SDR renders without video stay plain screenshots.
+  const layered = layeredMediaOf(media, hdr !== null);
   if (hdr || layered.length > 0) {
     composition = {
       ...composition,

@@ -10,6 +10,14 @@ import type { MediaSource, ProbedMedia } from "@frameloom/shared-helpers";
 type Node = DefaultTreeAdapterMap["node"];
 type Element = DefaultTreeAdapterMap["element"];
 
+/**
+ * Media the compositor paints: every video (SDR video is converted there, HDR video tone-mapped
+ * for SDR output), and in an HDR render the stills with an HDR transfer.
+ */
+export function layeredMediaOf(media: MediaSource[], hdr: boolean): MediaSource[] {
+  return media.filter((m) => m.kind === "video" || (hdr && m.kind === "image" && (m.transfer === "pq" || m.transfer === "hlg")));
+}
+
 const TRANSPARENT_PIXEL = "data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7";
 
 function walk(node: Node, visit: (el: Element) => void): void {
