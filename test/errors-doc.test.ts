@@ -11,6 +11,7 @@ import { CompositeErrors, HdrNativeErrors } from "@frameloom/stage-hdr-native";
 import { AudioErrors } from "../packages/stage-audio/dist/index.js";
 import { CompileErrors, ServerErrors } from "../packages/stage-capture/dist/compile/errors.js";
 import { CliErrors } from "../packages/cli/dist/errors.js";
+import { CompareErrors } from "@frameloom/compare";
 
 const doc = readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), "../docs/errors.md"), "utf8");
 const maps: Record<string, Record<string, string>> = {
@@ -24,6 +25,7 @@ const maps: Record<string, Record<string, string>> = {
   audio: AudioErrors,
   hdrNative: HdrNativeErrors,
   composite: CompositeErrors,
+  compare: CompareErrors,
 };
 
 describe("error codes", () => {

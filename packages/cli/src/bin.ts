@@ -6,6 +6,8 @@ import { PRESETS } from "@frameloom/kernel";
 import { errorMessage, isFrameloomError, type ProgressEvent } from "@frameloom/shared-helpers";
 import { render } from "./render.js";
 import { fix, runChecks } from "./doctor.js";
+import { registerCompareCommand } from "./compareCommand.js";
+import { registerBenchmarkCommand } from "./benchmarkCommand.js";
 
 function parseWorkers(value: string): number | "auto" {
   if (value === "auto") return "auto";
@@ -148,6 +150,9 @@ program
     const essential = checks.filter((c) => c.name !== "hdr-addon");
     if (essential.some((c) => !c.ok)) process.exitCode = 1;
   });
+
+registerCompareCommand(program);
+registerBenchmarkCommand(program);
 
 program.parseAsync(process.argv).catch((error) => {
   process.stderr.write(`frameloom: ${errorMessage(error)}\n`);
