@@ -1,4 +1,5 @@
 // Bench compositions, written into temp project dirs (GSAP copied from node_modules).
+import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -67,6 +68,51 @@ p{font-size:54px;line-height:1.3;margin-top:60px;text-shadow:0 4px 16px rgba(0,0
 </style></head><body>
 <div id="root" data-composition-id="cuts" data-width="${width}" data-height="${height}" data-duration="${duration}" data-fps="30">
 ${cards}
+</div></body></html>`,
+  );
+  return dir;
+}
+
+/**
+ * A timed video clip under animated DOM, 1920x1080: a `seconds`-long 1280x720 clip (ffmpeg lavfi
+ * testsrc2, 30 fps) filling the frame (object-fit: cover), a title and a lower third over it.
+ * transfer "sdr": H.264 yuv420p BT.709, an SDR render with the video composited (layered capture).
+ * transfer "pq": HEVC Main 10 BT.2020 PQ (as test/helpers/hdr.ts makeClip: desaturated, blurred,
+ * luma halved so every pixel stays below 203-nit white), so the render is HDR10.
+ */
+export function videoClipProject({ transfer = "sdr", seconds = 2, width = 1920, height = 1080 } = {}) {
+  const dir = mkdtempSync(path.join(tmpdir(), "frameloom-bench-"));
+  const clip = path.join(dir, "clip.mp4");
+  const src = ["-f", "lavfi", "-i", `testsrc2=s=1280x720:r=30:d=${Math.ceil(seconds)}`];
+  const codec =
+    transfer === "pq"
+      ? [
+          "-vf", "hue=s=0.5,boxblur=2,format=yuv420p10le,lutyuv=y='64+(val-64)/2'",
+          "-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "log-level=error:colorprim=bt2020:transfer=smpte2084:colormatrix=bt2020nc",
+          "-color_primaries", "bt2020", "-color_trc", "smpte2084", "-colorspace", "bt2020nc", "-tag:v", "hvc1",
+        ]
+      : [
+          "-vf", "format=yuv420p", "-c:v", "libx264", "-preset", "ultrafast", "-crf", "18",
+          "-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709", "-color_range", "tv",
+        ];
+  execFileSync("ffmpeg", ["-v", "error", "-y", ...src, ...codec, clip], { stdio: ["ignore", "ignore", "inherit"] });
+  writeFileSync(
+    path.join(dir, "index.html"),
+    `<!doctype html><html><head><meta charset="utf-8"><style>
+*{margin:0;padding:0;box-sizing:border-box}
+html,body{background:#000;overflow:hidden}
+#root{position:relative;width:${width}px;height:${height}px;overflow:hidden;font-family:"DejaVu Sans",sans-serif;color:#fff}
+#clip{position:absolute;left:0;top:0;width:${width}px;height:${height}px;object-fit:cover}
+#title{position:absolute;left:120px;top:140px;font-size:96px;font-weight:700;text-shadow:0 4px 24px rgba(0,0,0,.6);animation:in 1s ease-out both}
+#lower{position:absolute;left:0;bottom:120px;width:980px;padding:24px 48px;font-size:44px;
+  background:linear-gradient(90deg,rgba(16,32,64,.92),rgba(16,32,64,.4));animation:slide .8s ease-out .5s both}
+@keyframes in{from{opacity:0;transform:translateY(60px)}to{opacity:1;transform:none}}
+@keyframes slide{from{transform:translateX(-1000px)}to{transform:none}}
+</style></head><body>
+<div id="root" data-composition-id="clip" data-width="${width}" data-height="${height}" data-duration="${seconds}" data-fps="30">
+  <video id="clip" src="clip.mp4" muted data-start="0" data-duration="${seconds}"></video>
+  <div id="title">${transfer === "pq" ? "HDR10 clip" : "Video clip"}</div>
+  <div id="lower">A ${transfer === "pq" ? "PQ" : "BT.709"} clip under animated DOM</div>
 </div></body></html>`,
   );
   return dir;
