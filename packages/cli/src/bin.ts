@@ -3,7 +3,8 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import cliProgress from "cli-progress";
 import { PRESETS } from "@frameloom/kernel";
-import { errorMessage, isFrameloomError, type ProgressEvent } from "@frameloom/shared-helpers";
+import { FrameloomError, errorMessage, isFrameloomError, type ProgressEvent } from "@frameloom/shared-helpers";
+import { CliErrors } from "./errors.js";
 import { render } from "./render.js";
 import { fix, runChecks } from "./doctor.js";
 import { registerCompareCommand } from "./compareCommand.js";
@@ -23,11 +24,19 @@ function collectStage(value: string, previous: Record<string, string>): Record<s
 }
 
 function badFlags(): never {
-  throw new InvalidArgumentError("--hdr and --sdr exclude each other");
+  throw new FrameloomError(CliErrors.OPTION_INVALID, "--hdr and --sdr exclude each other: give one, or neither to detect HDR sources");
+}
+
+/** Commander's own errors (bad option values, unknown options, missing arguments) as the one coded line every error gets. */
+function optionError(text: string): void {
+  const message = text.replace(/^error: /, "").trim().split("\n").join(" ");
+  if (process.argv.includes("--json")) process.stdout.write(JSON.stringify({ error: { code: CliErrors.OPTION_INVALID, message } }) + "\n");
+  process.stderr.write(`frameloom: ${message} [${CliErrors.OPTION_INVALID}]\n`);
 }
 
 const program = new Command();
 program.name("frameloom").description("Render HTML compositions to video, frame-exact.").version("0.1.0");
+program.configureOutput({ outputError: optionError });
 
 program
   .command("render")

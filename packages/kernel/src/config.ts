@@ -1,7 +1,11 @@
-/** Render options (what a user or the CLI passes) validated with zod into a RenderConfig. */
+/**
+ * Render options (what a user or the CLI passes) validated with zod into a RenderConfig. Every
+ * decision about the output is made here: the format follows the preset, `--format`, or else the
+ * output's extension (`.webm` → webm, `.mov` → ProRes, `.gif` → gif), and the extension must match it.
+ */
 import path from "node:path";
 import { z } from "zod";
-import { FrameloomError, parseFps, type ProbedMedia, type RenderConfig } from "@frameloom/shared-helpers";
+import { FrameloomError, parseFps, type EncodeSettings, type ProbedMedia, type RenderConfig } from "@frameloom/shared-helpers";
 import { KernelErrors } from "./errors.js";
 import { FORMAT_DEFAULT_PRESET, HDR_PRESETS, resolvePreset } from "./presets.js";
 
@@ -18,10 +22,47 @@ const HDR_QUALITY: Record<string, { speed?: string; crf?: number }> = {
   high: { speed: "slow", crf: 14 },
 } as const;
 
-/** The preset an options object names (explicitly, by --format or by --quality). */
+type Format = EncodeSettings["format"];
+
+/** File extensions each format writes (png-sequence: a directory, named without these). */
+export const FORMAT_EXTENSIONS: Readonly<Record<Format, readonly string[]>> = {
+  mp4: [".mp4", ".m4v"],
+  webm: [".webm"],
+  mov: [".mov"],
+  gif: [".gif"],
+  "png-sequence": [],
+};
+
+const extensionOf = (output: string | undefined): string => path.extname(output ?? "").toLowerCase();
+
+/** The format an output's extension asks for (`.webm` → webm, `.mov` → mov, …); undefined when it names none. */
+export function formatForExtension(output: string | undefined): Format | undefined {
+  const ext = extensionOf(output);
+  return (Object.keys(FORMAT_EXTENSIONS) as Format[]).find((f) => FORMAT_EXTENSIONS[f].includes(ext));
+}
+
+/**
+ * The preset an options object names: `--preset`, else the default preset of `--format`, else of
+ * the format the output's extension names, else `--quality` (H.264 MP4).
+ */
 export function requestedPreset(options: RenderOptions): string {
-  const format = options.format;
+  const format = options.format ?? formatForExtension(options.output);
   return options.preset ?? (format && format !== "mp4" ? FORMAT_DEFAULT_PRESET[format] : options.quality ?? "standard");
+}
+
+/** Refuses an output whose extension does not match the format written into it (png-sequence: no video extension). */
+function assertOutputExtension(output: string, format: Format, preset: string): void {
+  const ext = extensionOf(output);
+  const allowed = FORMAT_EXTENSIONS[format];
+  const ok = format === "png-sequence" ? formatForExtension(output) === undefined && ext !== ".png" : allowed.includes(ext);
+  if (ok) return;
+  const want = format === "png-sequence" ? "a directory name without a video extension" : allowed.join(" or ");
+  throw new FrameloomError(
+    KernelErrors.OUTPUT_FORMAT_MISMATCH,
+    `output "${output}": ${ext ? `its extension "${ext}" does not match` : "it has no extension to match"} the ${format} format ` +
+      `that preset "${preset}" writes ` +
+      `(use ${want}; or choose the format: .mp4, .webm, .mov, .gif, or --format png-sequence for a directory)`,
+  );
 }
 
 export function isHdrPreset(name: string): boolean {
@@ -82,9 +123,11 @@ export function buildRenderConfig(options: RenderOptions, cwd = process.cwd(), d
       `preset "${preset.name}" writes ${preset.encode.format}, but --format ${o.format} was asked for`,
     );
   }
+  const output = path.resolve(cwd, o.output);
+  assertOutputExtension(output, preset.encode.format, preset.name);
   return {
     input: path.resolve(cwd, o.input),
-    output: path.resolve(cwd, o.output),
+    output,
     preset: preset.name,
     fps: o.fps === undefined ? undefined : parseFps(o.fps),
     frames: o.frames,

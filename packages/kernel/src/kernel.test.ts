@@ -7,7 +7,7 @@ import { Kernel, runRender } from "./kernel.js";
 import { checkStages, resolveStages } from "./stages.js";
 import { buildRenderConfig } from "./config.js";
 
-const out = () => path.join(mkdtempSync(path.join(tmpdir(), "kernel-test-")), "out.txt");
+const out = () => path.join(mkdtempSync(path.join(tmpdir(), "kernel-test-")), "out.mp4");
 
 function config(output: string): RenderConfig {
   return buildRenderConfig({ input: "/nowhere", output });

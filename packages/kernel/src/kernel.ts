@@ -7,9 +7,12 @@
  * - Nothing starts (no browser, no ffmpeg) until every stage resolved and the set checked out.
  * - The output is written under a temp name in the output's directory and renamed only on success;
  *   a failed or cancelled render leaves no output file and no temp directory.
+ * - The output never replaces a directory (png-sequence: only an empty one or a previous sequence),
+ *   the input, or a file the composition reads (outputGuard.ts): checked before any stage runs, then
+ *   against the composition's files as soon as a stage provides `composition`.
  * - A stage's result may carry `settled`: that stage is timed until it resolves (streaming).
  */
-import { access, mkdir, rename, rm } from "node:fs/promises";
+import { access, mkdir, rm } from "node:fs/promises";
 import { constants } from "node:fs";
 import { setMaxListeners } from "node:events";
 import path from "node:path";
@@ -29,6 +32,7 @@ import {
 } from "@frameloom/shared-helpers";
 import { KernelErrors } from "./errors.js";
 import { HookRunner, type KernelHooks } from "./hooks.js";
+import { assertNotAnInput, assertOutputTarget, replaceOutput } from "./outputGuard.js";
 import { checkStages, resolveStages, type StageSet } from "./stages.js";
 
 export interface RenderRequest {
@@ -78,6 +82,7 @@ export class Kernel {
     for (const [name, fn] of Object.entries(request.hooks ?? {})) this.hooks.add(name as keyof KernelHooks, fn as never);
     const stages = await resolveStages(request.stages, request.cwd);
     checkStages(stages);
+    await assertOutputTarget(request.config);
     await assertOutputWritable(request.config.output);
 
     let job = createJob(request.config);
@@ -147,6 +152,7 @@ export class Kernel {
           }
           values[key] = result[key];
         }
+        if ("composition" in result) await assertNotAnInput(request.config.output, result.composition);
         if (result.settled) {
           // A stream producer: it is done (and timed) when its stream is drained. A rejection aborts the rest.
           const done = result.settled.then(
@@ -164,8 +170,7 @@ export class Kernel {
         await this.hooks.run("onStageEnd", { stage: name, ms: performance.now() - started }, name);
       }
       await Promise.all(settled);
-      await rm(request.config.output, { recursive: true, force: true });
-      await rename(outputPath, request.config.output);
+      await replaceOutput(outputPath, request.config.output, request.config.encode.format);
       setJob({ status: "done", progress: 1, stage: null });
       return { job, values };
     } catch (error) {

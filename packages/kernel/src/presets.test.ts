@@ -23,4 +23,21 @@ describe("presets", () => {
     expect(() => buildRenderConfig({ input: "x", output: "o.mp4", preset: "gif", format: "mp4" })).toThrow(/writes gif/);
     expect(() => buildRenderConfig({ input: "x", output: "o.mp4", workers: 0 })).toThrow(/workers/);
   });
+  it("infers the format from the output's extension when neither --format nor --preset names one", () => {
+    expect(buildRenderConfig({ input: "x", output: "o.webm" }).encode).toMatchObject({ format: "webm", codec: "libvpx-vp9" });
+    expect(buildRenderConfig({ input: "x", output: "o.MOV" }).encode).toMatchObject({ format: "mov", codec: "prores_ks" });
+    expect(buildRenderConfig({ input: "x", output: "o.gif" }).preset).toBe("gif");
+    expect(buildRenderConfig({ input: "x", output: "o.m4v", quality: "high" }).preset).toBe("high");
+    expect(buildRenderConfig({ input: "x", output: "frames", format: "png-sequence" }).preset).toBe("png-sequence");
+  });
+  it("refuses an extension that does not match the format, naming the output", () => {
+    const mismatch = { code: "FLM_ERR_KERNEL_OUTPUT_FORMAT_MISMATCH" };
+    expect(() => buildRenderConfig({ input: "x", output: "o.xyz" })).toThrow(expect.objectContaining({ ...mismatch, message: expect.stringContaining('".xyz"') }));
+    expect(() => buildRenderConfig({ input: "x", output: "out" })).toThrow(expect.objectContaining(mismatch));
+    expect(() => buildRenderConfig({ input: "x", output: "o.mp4", format: "webm" })).toThrow(expect.objectContaining(mismatch));
+    expect(() => buildRenderConfig({ input: "x", output: "o.webm", preset: "standard" })).toThrow(expect.objectContaining(mismatch));
+    expect(() => buildRenderConfig({ input: "x", output: "o.mov", preset: "hdr10" })).toThrow(expect.objectContaining(mismatch));
+    expect(() => buildRenderConfig({ input: "x", output: "seq.mp4", format: "png-sequence" })).toThrow(expect.objectContaining(mismatch));
+    expect(() => buildRenderConfig({ input: "x", output: "index.html" })).toThrow(expect.objectContaining(mismatch));
+  });
 });

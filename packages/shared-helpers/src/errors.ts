@@ -51,6 +51,7 @@ export const SharedErrors = defineErrors({
   TEMP_UNSAFE_PATH: "FLM_ERR_TEMP_UNSAFE_PATH",
   RETRY_EXHAUSTED: "FLM_ERR_RETRY_EXHAUSTED",
   MEDIA_PROBE: "FLM_ERR_MEDIA_PROBE",
+  MEDIA_FORMAT_REFUSED: "FLM_ERR_MEDIA_FORMAT_REFUSED",
 });
 
 export function abortError(signal?: AbortSignal): FrameloomError {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { mediaLocalTime, type MediaSource } from "./contracts.js";
-import { transferOf } from "./media.js";
+import { assertMediaFormat, referencingDemuxer, sniffReferencingFormat, transferOf } from "./media.js";
 
 const clip = (extra: Partial<MediaSource> = {}): MediaSource => ({
   kind: "video",
@@ -31,5 +31,34 @@ describe("transferOf", () => {
     expect(transferOf("arib-std-b67")).toBe("hlg");
     expect(transferOf("bt709")).toBe("sdr");
     expect(transferOf(undefined)).toBe("sdr");
+  });
+});
+
+/** A readAt over an in-memory file. */
+const reader = (bytes: Buffer) => async (offset: number, length: number) => bytes.subarray(offset, offset + length);
+
+describe("playlists and manifests (media that names other files)", () => {
+  it("finds the demuxers that read other files in ffprobe's format_name", () => {
+    expect(referencingDemuxer("hls")).toBe("hls");
+    expect(referencingDemuxer("concat")).toBe("concat");
+    expect(referencingDemuxer("mov,mp4,m4a,3gp,3g2,mj2")).toBeNull();
+    expect(referencingDemuxer("matroska,webm")).toBeNull();
+    expect(referencingDemuxer(undefined)).toBeNull();
+    expect(() => assertMediaFormat("hls", "/p/a.mp4")).toThrow(expect.objectContaining({ code: "FLM_ERR_MEDIA_FORMAT_REFUSED", message: expect.stringContaining("/p/a.mp4") }));
+    expect(() => assertMediaFormat("mp3", "/p/a.mp3")).not.toThrow();
+  });
+
+  it("sniffs HLS, ffconcat, DASH, IMF and SDP by their first bytes, after an ID3v2 tag too", async () => {
+    const sniff = (text: string | Buffer) => sniffReferencingFormat(reader(Buffer.isBuffer(text) ? text : Buffer.from(text)));
+    expect(await sniff("#EXTM3U\n#EXTINF:1,\n/etc/secret.mp4\n")).toBe("an HLS playlist");
+    expect(await sniff("ffconcat version 1.0\nfile a.mp4\n")).toBe("an ffconcat script");
+    expect(await sniff('<?xml version="1.0"?>\n<MPD xmlns="urn:mpeg:dash:schema:mpd:2011">')).toBe("a DASH manifest");
+    expect(await sniff('<?xml version="1.0"?><CompositionPlaylist xmlns="x">')).toBe("an IMF composition playlist");
+    expect(await sniff("v=0\no=- 0 0 IN IP4 127.0.0.1\n")).toBe("an SDP description");
+    const id3 = Buffer.concat([Buffer.from([0x49, 0x44, 0x33, 4, 0, 0, 0, 0, 0, 5]), Buffer.alloc(5), Buffer.from("#EXTM3U\n")]);
+    expect(await sniff(id3)).toBe("an HLS playlist");
+    expect(await sniff(Buffer.from([0, 0, 0, 0x20, 0x66, 0x74, 0x79, 0x70]))).toBeNull(); // ....ftyp: MP4
+    expect(await sniff("")).toBeNull();
+    expect(await sniff("<svg xmlns='http://www.w3.org/2000/svg'/>")).toBeNull();
   });
 });

@@ -23,19 +23,108 @@ export function transferOf(colorTransfer: string | undefined): MediaTransfer {
   return "sdr";
 }
 
-/** Probes the first video stream of a file (video or still image) with ffprobe. */
+/**
+ * Input options for every ffmpeg / ffprobe run that opens a composition's media: the file protocol
+ * only (no http, no `concat:` / `subfile:` URLs, no network from a playlist or an SDP file). Put
+ * them right before each `-i <media>` (ffprobe: anywhere before the file).
+ */
+export const MEDIA_INPUT_OPTIONS: readonly string[] = Object.freeze(["-protocol_whitelist", "file"]);
+
+/**
+ * Demuxers that read other files or URLs named inside the file (playlists, manifests, scripts). A
+ * media file ffprobe detects as one of them could pull content from outside the project into the
+ * output, so it is refused (FLM_ERR_MEDIA_FORMAT_REFUSED).
+ */
+export const REFERENCING_DEMUXERS: ReadonlySet<string> = new Set([
+  "hls",
+  "applehttp",
+  "concat",
+  "dash",
+  "imf",
+  "sdp",
+  "rtp",
+  "rtsp",
+  "webm_dash_manifest",
+]);
+
+/** The referencing demuxer among ffprobe's `format_name` ("mov,mp4,…" lists several), or null. */
+export function referencingDemuxer(formatName: string | undefined): string | null {
+  for (const name of (formatName ?? "").split(",")) if (REFERENCING_DEMUXERS.has(name.trim())) return name.trim();
+  return null;
+}
+
+/** Throws FLM_ERR_MEDIA_FORMAT_REFUSED when `formatName` is a playlist / manifest demuxer; `what` names the file. */
+export function assertMediaFormat(formatName: string | undefined, what: string): void {
+  const demuxer = referencingDemuxer(formatName);
+  if (demuxer) {
+    throw new FrameloomError(
+      SharedErrors.MEDIA_FORMAT_REFUSED,
+      `${what} is a ${demuxer} playlist/manifest that names other files; refused (use a plain video, audio or image file)`,
+    );
+  }
+}
+
+/** Length of a leading ID3v2 tag (ffmpeg skips it before probing the format), 0 when there is none. */
+function id3Length(head: Buffer): number {
+  if (head.length < 10 || head.toString("latin1", 0, 3) !== "ID3") return 0;
+  const size = ((head[6]! & 0x7f) << 21) | ((head[7]! & 0x7f) << 14) | ((head[8]! & 0x7f) << 7) | (head[9]! & 0x7f);
+  return 10 + size + (head[5]! & 0x10 ? 10 : 0);
+}
+
+/**
+ * What a file's first bytes say it is, when that is a format whose entries name other files:
+ * "an HLS playlist" (`#EXTM3U`), "an ffconcat script", "a DASH manifest" (`<MPD`), "an IMF
+ * composition playlist" or "an SDP description"; null otherwise. `readAt(offset, length)` reads the file (so a
+ * leading ID3v2 tag is skipped, as ffmpeg's probe does).
+ */
+export async function sniffReferencingFormat(readAt: (offset: number, length: number) => Promise<Buffer>): Promise<string | null> {
+  let head = await readAt(0, 4096);
+  const skip = id3Length(head);
+  if (skip > 0) head = await readAt(skip, 4096);
+  const text = head.toString("latin1");
+  if (text.startsWith("#EXTM3U")) return "an HLS playlist";
+  if (text.startsWith("ffconcat version")) return "an ffconcat script";
+  if (/^v=0\r?\n/.test(text)) return "an SDP description";
+  if (/^(\uFEFF)?\s*<(\?xml|MPD|CompositionPlaylist)/i.test(text)) {
+    if (/<MPD[\s>]/i.test(text)) return "a DASH manifest";
+    if (/<CompositionPlaylist[\s>]/i.test(text)) return "an IMF composition playlist";
+  }
+  return null;
+}
+
+/** The last non-empty line of a tool's stderr (ffprobe prints the reason last), without the file path prefix. */
+function lastLine(stderr: string, file: string): string {
+  const line = stderr.trim().split("\n").filter((l) => l.trim() !== "").at(-1)?.trim() ?? "";
+  return line.startsWith(`${file}: `) ? line.slice(file.length + 2) : line;
+}
+
+/**
+ * Probes the first video stream of a file (video or still image) with ffprobe, file protocol only.
+ * Unreadable files (a text file named .mp4, an empty file) are FLM_ERR_MEDIA_PROBE with ffprobe's
+ * reason on one line; playlists and manifests are FLM_ERR_MEDIA_FORMAT_REFUSED.
+ */
 export async function probeVideoStream(file: string, signal?: AbortSignal): Promise<VideoStreamInfo> {
-  const { stdout } = await runProcess(
+  const { stdout, stderr, code } = await runProcess(
     findFfprobe(),
-    ["-v", "error", "-select_streams", "v:0", "-show_entries", "stream=width,height,codec_name,pix_fmt,color_transfer,color_primaries,duration,r_frame_rate:format=duration", "-of", "json", file],
-    { signal, label: `ffprobe ${file}` },
+    [
+      "-v", "error", ...MEDIA_INPUT_OPTIONS, "-select_streams", "v:0",
+      "-show_entries", "stream=width,height,codec_name,pix_fmt,color_transfer,color_primaries,duration,r_frame_rate:format=duration,format_name",
+      "-of", "json", file,
+    ],
+    { signal, label: `ffprobe ${file}`, allowFailure: true },
   );
-  let parsed: { streams?: Record<string, string | number>[]; format?: { duration?: string } };
+  if (code !== 0) {
+    throw new FrameloomError(SharedErrors.MEDIA_PROBE, `ffprobe cannot read ${file}: ${lastLine(stderr, file) || `exit code ${code}`}`, {
+      details: { code },
+    });
+  }
+  let parsed: { streams?: Record<string, string | number>[]; format?: { duration?: string; format_name?: string } };
   try {
     parsed = JSON.parse(stdout.toString());
   } catch (error) {
     throw new FrameloomError(SharedErrors.MEDIA_PROBE, `ffprobe gave unreadable output for ${file}: ${errorMessage(error)}`);
   }
+  assertMediaFormat(parsed.format?.format_name, file);
   const stream = parsed.streams?.[0];
   if (!stream) throw new FrameloomError(SharedErrors.MEDIA_PROBE, `${file} has no video stream ffprobe can read`);
   const duration = Number(stream.duration ?? parsed.format?.duration);

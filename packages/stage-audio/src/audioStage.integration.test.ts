@@ -53,6 +53,19 @@ describe("runAudioStage", () => {
     });
   });
 
+  it("refuses a playlist that reaches outside (even when compile was bypassed): FLM_ERR_MEDIA_FORMAT_REFUSED naming the element", async () => {
+    const playlist = path.join(dir, "list.mp3");
+    const segment = path.join(dir, "tone.m4a"); // a segment extension the hls demuxer accepts
+    await run("ffmpeg", ["-v", "error", "-y", "-i", path.join(dir, "tone.wav"), "-c:a", "aac", segment]);
+    await writeFile(playlist, `#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1,\n${segment}\n#EXT-X-ENDLIST\n`);
+    for (const kind of ["audio", "video"] as const) {
+      await expect(runAudioStage(input([source({ kind, id: "p", path: playlist })]), context())).rejects.toMatchObject({
+        code: "FLM_ERR_MEDIA_FORMAT_REFUSED",
+        message: expect.stringContaining(`<${kind} id="p">`),
+      });
+    }
+  });
+
   it("shortens an <audio> slot longer than its source (warning) and writes exactly the range", async () => {
     const ctx = context();
     const result = await runAudioStage(input([source({ duration: 2 })]), ctx);

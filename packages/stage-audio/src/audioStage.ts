@@ -6,7 +6,9 @@
  * marked `data-has-audio` ≠ "true", and not under `data-hidden`; the compiler decides). Each file is
  * probed (ffprobe, first audio stream): a video without an audio stream is dropped silently, an
  * `<audio>` without one (or unreadable) is dropped with a warning, and a video ffprobe cannot read
- * fails with FLM_ERR_AUDIO_PROBE_FAILED.
+ * fails with FLM_ERR_AUDIO_PROBE_FAILED. ffprobe and ffmpeg read local files only
+ * (`-protocol_whitelist file`), and a file ffprobe finds to be a playlist or manifest (hls, concat,
+ * dash, …: formats that name other files) fails with FLM_ERR_MEDIA_FORMAT_REFUSED.
  *
  * Window of a track: start = its resolved absolute start; length = its data-duration, else
  * (file duration − mediaStart) / rate. An `<audio>` slot longer than what the source can play by
@@ -22,13 +24,18 @@
  * - The output covers composition time [range.from/fps, range.to/fps) exactly — range is `[from, to)`
  *   in frames — padded with silence where no track sounds: AAC 192k, 48 kHz, stereo, written to
  *   `ctx.workDir/audio.m4a` (the kernel removes the work dir).
- * - ffmpeg failures are FLM_ERR_AUDIO_MIX_FAILED with the stderr tail; on abort the ffmpeg tree is
+ * - ffmpeg failures are FLM_ERR_AUDIO_MIX_FAILED with the stderr tail (a full disk too, though
+ *   ffmpeg 5.1 exits 0 after a failed trailer write); on abort the ffmpeg tree is
  *   killed and FLM_ERR_ABORTED is thrown. This stage never touches RenderJob.
  */
 import path from "node:path";
 import {
   FrameloomError,
+  MEDIA_INPUT_OPTIONS,
+  SharedErrors,
   abortError,
+  assertMediaFormat,
+  isFrameloomError,
   assertNotAborted,
   assertRange,
   errorMessage,
@@ -76,10 +83,14 @@ interface AudioProbe {
 async function probeAudio(file: string, signal: AbortSignal): Promise<AudioProbe | null> {
   const { stdout } = await runProcess(
     findFfprobe(),
-    ["-v", "error", "-select_streams", "a:0", "-show_entries", "stream=channels,duration:format=duration", "-of", "json", file],
+    ["-v", "error", ...MEDIA_INPUT_OPTIONS, "-select_streams", "a:0", "-show_entries", "stream=channels,duration:format=duration,format_name", "-of", "json", file],
     { signal, label: "ffprobe" },
   );
-  const parsed = JSON.parse(stdout.toString()) as { streams?: { channels?: number; duration?: string }[]; format?: { duration?: string } };
+  const parsed = JSON.parse(stdout.toString()) as {
+    streams?: { channels?: number; duration?: string }[];
+    format?: { duration?: string; format_name?: string };
+  };
+  assertMediaFormat(parsed.format?.format_name, file);
   const stream = parsed.streams?.[0];
   if (!stream) return null;
   const duration = Number(stream.duration ?? parsed.format?.duration);
@@ -97,6 +108,9 @@ async function toTrack(m: MediaSource, compositionEnd: number, ctx: AudioContext
     probe = await probeAudio(m.path, ctx.signal);
   } catch (error) {
     if (ctx.signal.aborted) throw abortError(ctx.signal);
+    if (isFrameloomError(error, SharedErrors.MEDIA_FORMAT_REFUSED)) {
+      throw new FrameloomError(error.code, `audio: ${label(m)} src: ${errorMessage(error)}`, { cause: error });
+    }
     if (m.kind === "audio") {
       ctx.warn(`audio: ${label(m)} (${path.basename(m.path)}) cannot be read; it is left out of the mix`);
       return null;
@@ -150,11 +164,17 @@ export async function runAudioStage(input: AudioStageInput, ctx: AudioContext): 
   const from = (range.from * den) / num;
   const to = (range.to * den) / num;
   const output = path.join(ctx.workDir, "audio.m4a");
+  let stderr: string;
   try {
-    await runProcess(findFfmpeg(), buildMixArgs({ tracks, from, to, output }), { signal: ctx.signal, label: "ffmpeg (audio mix)" });
+    ({ stderr } = await runProcess(findFfmpeg(), buildMixArgs({ tracks, from, to, output }), { signal: ctx.signal, label: "ffmpeg (audio mix)" }));
   } catch (error) {
     if (ctx.signal.aborted) throw abortError(ctx.signal);
     throw new FrameloomError(AudioErrors.MIX_FAILED, `audio mix failed: ${errorMessage(error)}`, { cause: error });
+  }
+  // ffmpeg 5.1 exits 0 when the trailer cannot be written: a full disk leaves a truncated file.
+  const noSpace = /^.*(No space left on device|Disk quota exceeded).*$/m.exec(stderr);
+  if (noSpace) {
+    throw new FrameloomError(AudioErrors.MIX_FAILED, `audio mix failed: the disk holding ${output} is full (${noSpace[0].trim()})`);
   }
   assertNotAborted(ctx.signal);
   return done({ path: output, durationSec: to - from });

@@ -106,11 +106,11 @@ describe("buildFilterGraph", () => {
 });
 
 describe("buildMixArgs", () => {
-  it("seeks each input to its mediaStart and encodes AAC 192k 48 kHz stereo", () => {
+  it("seeks each input to its mediaStart, reads local files only, and encodes AAC 192k 48 kHz stereo", () => {
     const args = buildMixArgs({ tracks: [track({ mediaStart: 0.5 }), track({ path: "/p/b.mp4" })], from: 0, to: 1, output: "/w/audio.m4a" });
     const firstInput = args.indexOf("-i");
-    expect(args.slice(firstInput - 2, firstInput + 2)).toEqual(["-ss", "0.5", "-i", "/p/a.wav"]);
-    expect(args.slice(firstInput + 2, firstInput + 4)).toEqual(["-i", "/p/b.mp4"]);
+    expect(args.slice(firstInput - 4, firstInput + 2)).toEqual(["-protocol_whitelist", "file", "-ss", "0.5", "-i", "/p/a.wav"]);
+    expect(args.slice(firstInput + 2, firstInput + 6)).toEqual(["-protocol_whitelist", "file", "-i", "/p/b.mp4"]);
     expect(args.slice(-11)).toEqual(["-map", "[mix]", "-c:a", "aac", "-b:a", "192k", "-ar", "48000", "-ac", "2", "/w/audio.m4a"]);
     expect(args).toContain("-filter_complex");
   });

@@ -2,12 +2,14 @@
  * Pure: mix tracks → the arguments of ONE ffmpeg run (COMPOSITION.md §4.2). No I/O here; the
  * stage probes the files and decides each track's window, this module only writes the graph.
  *
- * Per track i (input `-ss mediaStart -i file`):
+ * Per track i (input `-protocol_whitelist file -ss mediaStart -i file`: local files only):
  *   atrim=duration=length·rate → asetpts → atempo chain (rate ≠ 1) → mono→stereo pan →
  *   aresample=48000 → aformat fltp/stereo → volume → adelay=start (samples, all channels)
  * Then `amix=…:normalize=0` (a plain sum, which can clip), `apad` and `atrim` by sample to the
  * range [from, to) of composition time, `asetpts`, and AAC 192k 48 kHz stereo.
  */
+
+import { MEDIA_INPUT_OPTIONS } from "@frameloom/shared-helpers";
 
 /** The mix's sample rate (Hz); every track is resampled to it. */
 export const MIX_SAMPLE_RATE = 48_000;
@@ -103,6 +105,7 @@ export function buildFilterGraph(options: Omit<MixOptions, "output">): string {
 /** Full ffmpeg argument list (without the binary). */
 export function buildMixArgs(options: MixOptions): string[] {
   const inputs = options.tracks.flatMap((track) => [
+    ...MEDIA_INPUT_OPTIONS,
     ...(track.mediaStart > 0 ? ["-ss", num(track.mediaStart)] : []),
     "-i",
     track.path,

@@ -18,7 +18,10 @@
  * - Frames must arrive in index order starting at `range.from`; a gap or reordering fails with
  *   FLM_ERR_ENCODE_FRAME_OUT_OF_ORDER naming the frame; a short stream fails with FRAME_MISSING.
  * - Every ffmpeg failure (start, early exit, EPIPE, non-zero exit) is FLM_ERR_ENCODE_FFMPEG_FAILED
- *   with the last 15 lines of ffmpeg's stderr in the message.
+ *   with the last 15 lines of ffmpeg's stderr in the message; a full disk is FLM_ERR_ENCODE_DISK_FULL
+ *   (ffmpeg's "No space left on device", even with exit 0, or ENOSPC writing a png sequence).
+ * - The output is checked before it is handed back (verifyOutput.ts: ffprobe finds the container,
+ *   codec, audio and exactly `to - from` frames; png-sequence: every file): FLM_ERR_ENCODE_OUTPUT_INVALID.
  * - On abort (ctx.signal) or any failure the ffmpeg process tree is killed and awaited, the frame
  *   stream is released, and no partial output is left behind. Aborts reject with FLM_ERR_ABORTED.
  * - This stage never touches RenderJob; it reports progress through ctx.progress only.
@@ -48,6 +51,7 @@ import {
 import { EncodeErrors } from "./errors.js";
 import { buildFfmpegArgs, rawFrameBytes, takesAudio, validateSettings, type FfmpegInput } from "./ffmpegArgs.js";
 import { startFfmpeg, type FfmpegProcess } from "./ffmpegProcess.js";
+import { verifyOutput } from "./verifyOutput.js";
 
 export interface EncodeStageInput {
   /** Pixel size of every frame and the exact frame rate (guaranteed valid by compile). */
@@ -91,6 +95,19 @@ export function patternFileName(pattern: string, index: number): string {
 }
 
 const sequenceName = (position: number): string => `frame_${String(position).padStart(6, "0")}.png`;
+
+/** Writes one output file; a full disk is FLM_ERR_ENCODE_DISK_FULL, any other failure OUTPUT_UNWRITABLE. */
+async function writing(file: string, write: (file: string) => Promise<void>): Promise<void> {
+  try {
+    await write(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOSPC" || code === "EDQUOT") {
+      throw new FrameloomError(EncodeErrors.DISK_FULL, `the disk is full: cannot write ${file} (${code})`, { cause: e });
+    }
+    throw new FrameloomError(EncodeErrors.OUTPUT_UNWRITABLE, `cannot write ${file} (${code ?? (e as Error).message})`, { cause: e });
+  }
+}
 
 function validateInput(input: EncodeStageInput): void {
   const { width, height } = input.composition;
@@ -263,7 +280,7 @@ async function encodeStream(input: EncodeStageInput, ctx: EncodeContext, written
 
     if (input.settings.format === "png-sequence" && encoding === "png") {
       await pumpFrames(input, ctx, firstResult, it, aborted, async (frame, position) => {
-        await writeFile(path.join(input.outputPath, sequenceName(position)), frame.data);
+        await writing(path.join(input.outputPath, sequenceName(position)), (file) => writeFile(file, frame.data));
         written.count = position;
         assertNotAborted(ctx.signal);
       });
@@ -298,7 +315,8 @@ async function encodeDisk(input: EncodeStageInput, ctx: EncodeContext, written: 
     for (let i = from; i < to; i++) {
       assertNotAborted(ctx.signal);
       const position = i - from + 1;
-      await copyFile(path.join(disk.dir, patternFileName(disk.pattern, i)), path.join(input.outputPath, sequenceName(position)));
+      const source = path.join(disk.dir, patternFileName(disk.pattern, i));
+      await writing(path.join(input.outputPath, sequenceName(position)), (file) => copyFile(source, file));
       written.count = position;
       if (position % PROGRESS_EVERY === 0 || i === to - 1) ctx.progress({ framesDone: position, totalFrames: to - from });
     }
@@ -326,6 +344,13 @@ export async function runEncodeStage(input: EncodeStageInput, ctx: EncodeContext
     if (input.frames) await encodeStream(input, ctx, written);
     else await encodeDisk(input, ctx, written);
     assertNotAborted(ctx.signal);
+    await verifyOutput({
+      outputPath: input.outputPath,
+      settings: input.settings,
+      frames: input.range.to - input.range.from,
+      hasAudio: input.audioPath !== undefined && takesAudio(input.settings.format),
+      signal: ctx.signal,
+    });
   } catch (e) {
     await removeOutput(input, createdDir, input.range.to - input.range.from).catch(() => {});
     if (ctx.signal.aborted) throw abortError(ctx.signal);

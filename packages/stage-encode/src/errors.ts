@@ -16,6 +16,10 @@ export const EncodeErrors = defineErrors({
   FRAME_INVALID: "FLM_ERR_ENCODE_FRAME_INVALID",
   /** The output path cannot be written (missing or read-only directory). */
   OUTPUT_UNWRITABLE: "FLM_ERR_ENCODE_OUTPUT_UNWRITABLE",
+  /** The encoded file is not what was asked for: unreadable (truncated), wrong container/codec, missing audio, wrong frame count. */
+  OUTPUT_INVALID: "FLM_ERR_ENCODE_OUTPUT_INVALID",
+  /** A write of the output failed for want of space (ENOSPC / EDQUOT), reported by ffmpeg or by the file system. */
+  DISK_FULL: "FLM_ERR_ENCODE_DISK_FULL",
 });
 
 export type EncodeErrorCode = (typeof EncodeErrors)[keyof typeof EncodeErrors];

@@ -2,6 +2,7 @@
  * One ffmpeg child for the encode stage: spawned in its own process group (spawnTracked), its
  * stderr kept as a tail for error messages, `-progress pipe:1` lines parsed, and a `failure`
  * promise that rejects as soon as ffmpeg exits before we said we were done, or the signal aborts.
+ * A write that failed for want of space is FLM_ERR_ENCODE_DISK_FULL, even when ffmpeg exits 0.
  */
 import type { ChildProcess } from "node:child_process";
 import {
@@ -47,6 +48,14 @@ export function tailLines(text: string, lines = 15): string {
   return text.trim().split("\n").slice(-lines).join("\n");
 }
 
+/** The stderr line that says a write failed for want of space (ENOSPC, EDQUOT), or null. */
+export function noSpaceLine(stderr: string): string | null {
+  return /^.*(No space left on device|Disk quota exceeded).*$/m.exec(stderr)?.[0].trim() ?? null;
+}
+
+/** ffmpeg 5.1 exits 0 when its trailer cannot be written; the output is then truncated. */
+const TRAILER_FAILED = /Error writing trailer/;
+
 export function startFfmpeg(ffmpeg: string, args: string[], options: StartOptions): FfmpegProcess {
   const child = spawnTracked(ffmpeg, args, { signal: options.signal, stdio: ["pipe", "pipe", "pipe"] });
   const tail = new TailBuffer(8000);
@@ -72,15 +81,21 @@ export function startFfmpeg(ffmpeg: string, args: string[], options: StartOption
 
   let finishing = false;
   const stderrTail = (lines = 15) => tailLines(tail.toString(), lines);
-  const failed = (exit: FfmpegExit): FrameloomError => {
-    const how = exit.error
+  const failed = (exit: FfmpegExit, reason?: string): FrameloomError => {
+    const how = reason ?? (exit.error
       ? `could not start (${exit.error.message})`
       : exit.signal
         ? `was killed by ${exit.signal}${finishing ? "" : " while frames were still being written"}`
         : finishing
           ? `exited with code ${exit.code}`
-          : `exited early with code ${exit.code} while frames were still being written`;
+          : `exited early with code ${exit.code} while frames were still being written`);
     const text = stderrTail();
+    const noSpace = noSpaceLine(tail.toString());
+    if (noSpace) {
+      return new FrameloomError(EncodeErrors.DISK_FULL, `the disk is full: ffmpeg could not write the output (${noSpace})`, {
+        details: { code: exit.code, signal: exit.signal, stderrTail: text },
+      });
+    }
     return new FrameloomError(EncodeErrors.FFMPEG_FAILED, `ffmpeg ${how}${text ? `:\n${text}` : " (no stderr output)"}`, {
       retryable: exit.signal !== null,
       cause: exit.error,
@@ -123,6 +138,8 @@ export function startFfmpeg(ffmpeg: string, args: string[], options: StartOption
       const exit = await Promise.race([closed, failure]);
       if (options.signal.aborted) throw abortError(options.signal);
       if (exit.code !== 0 || exit.error) throw failed(exit);
+      // Exit 0 is not enough: a failed write (full disk) or trailer only shows on stderr.
+      if (noSpaceLine(tail.toString()) || TRAILER_FAILED.test(tail.toString())) throw failed(exit, "exited 0 but did not finish the file");
     },
     async kill() {
       killTree(child);

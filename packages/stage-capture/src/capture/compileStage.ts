@@ -18,7 +18,7 @@ import {
   type StageContext,
   type StageMeta,
 } from "@frameloom/shared-helpers";
-import { compileProject } from "../compile/compileProject.js";
+import { assertDurationLimit, compileProject } from "../compile/compileProject.js";
 import { layeredMediaOf, prepareLayeredMarkup } from "../compile/hdrMarkup.js";
 import { startFileServer } from "../server/fileServer.js";
 import { BrowserSession } from "./browserSession.js";
@@ -45,6 +45,7 @@ export async function runCompileStage(_input: unknown, ctx: StageContext): Promi
           `(data-composition-id="${project.id}") or register a finite GSAP timeline in window.__timelines`,
       );
     }
+    assertDurationLimit(durationSec, `${project.entryFile}: the page's timeline duration (${durationSec} s)`);
   }
   const totalFrames = frameCount(durationSec, project.fps);
   let composition: Composition = { ...project, durationSec, totalFrames, hdr: null, layers: null };

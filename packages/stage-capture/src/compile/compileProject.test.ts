@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -212,5 +212,49 @@ describe("compileProject", () => {
     await expectCode(compileProject(dir), CompileErrors.MEDIA_MISSING, 'id="v1"', path.join(dir, "assets/missing.mp4"));
     const dir2 = await project({ "index.html": root('data-width="100" data-height="100"', '<img src="../outside.png">') });
     await expectCode(compileProject(dir2), CompileErrors.MEDIA_OUTSIDE_PROJECT, "../outside.png");
+  });
+
+  it("follows symlinks: media whose real path is outside the project is refused, naming element and attribute", async () => {
+    const outside = await project({ "secret.mp4": "s", "sub/clip.mp3": "a" });
+    const dir = await project({
+      "index.html": root('data-width="100" data-height="100"', '<video id="v" src="link.mp4"></video>'),
+    });
+    await symlink(path.join(outside, "secret.mp4"), path.join(dir, "link.mp4"));
+    await expectCode(compileProject(dir), CompileErrors.MEDIA_OUTSIDE_PROJECT, '<video id="v">', 'src="link.mp4"', path.join(outside, "secret.mp4"));
+    // A symlinked directory, reached through <source src>.
+    const dir2 = await project({ "index.html": root('data-width="100" data-height="100"', '<audio id="a"><source src="assets/clip.mp3"></audio>') });
+    await symlink(path.join(outside, "sub"), path.join(dir2, "assets"));
+    await expectCode(compileProject(dir2), CompileErrors.MEDIA_OUTSIDE_PROJECT, '<audio id="a">', '<source src="assets/clip.mp3">');
+  });
+
+  it("keeps symlinks that stay inside the project, and records the real path", async () => {
+    const dir = await project({ "index.html": root('data-width="100" data-height="100"', '<audio id="a" src="alias.mp3"></audio>'), "real/a.mp3": "a" });
+    await symlink(path.join(dir, "real/a.mp3"), path.join(dir, "alias.mp3"));
+    const compiled = await compileProject(dir);
+    expect(compiled.media.map((m) => m.path)).toEqual([path.join(dir, "real/a.mp3")]);
+  });
+
+  it("refuses playlists and manifests (whatever their name), naming element and attribute", async () => {
+    const dir = await project({
+      "index.html": root('data-width="100" data-height="100"', '<video id="v" src="list.m3u8"></video>'),
+      "list.m3u8": "#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1,\n/etc/secret.mp4\n#EXT-X-ENDLIST\n",
+    });
+    await expectCode(compileProject(dir), "FLM_ERR_MEDIA_FORMAT_REFUSED", '<video id="v">', 'src="list.m3u8"', "HLS playlist");
+    const dir2 = await project({
+      "index.html": root('data-width="100" data-height="100"', '<audio src="clip.mp3"></audio>'),
+      "clip.mp3": "ffconcat version 1.0\nfile /etc/secret.mp3\n",
+    });
+    await expectCode(compileProject(dir2), "FLM_ERR_MEDIA_FORMAT_REFUSED", "<audio>", 'src="clip.mp3"', "ffconcat");
+  });
+});
+
+describe("limits", () => {
+  it("refuses a duration over 4 h and a size over 8K per side, naming the limit", async () => {
+    const dir = await project({ "index.html": root('data-width="100" data-height="100" data-duration="1e9"') });
+    await expectCode(compileProject(dir), CompileErrors.BAD_DURATION, 'data-duration="1e9"', "4 h");
+    const dir2 = await project({ "index.html": root('data-width="20000" data-height="100" data-duration="1"') });
+    await expectCode(compileProject(dir2), CompileErrors.BAD_SIZE, 'data-width="20000"', "8192", "8K");
+    const dir3 = await project({ "index.html": root('data-width="100" data-height="100" data-duration="14400"') });
+    expect((await compileProject(dir3)).durationSec).toBe(14400);
   });
 });

@@ -34,7 +34,10 @@ export const FRAGMENT_RESET =
 
 const DEFAULT_WIDTH = 1080;
 const DEFAULT_HEIGHT = 1920;
-const MAX_SIZE = 8192;
+/** Largest width / height (8K per side): bigger frames would be allocated before anything could fail. */
+export const MAX_SIZE = 8192;
+/** Longest composition: 4 h (14 400 s; 432 000 frames at 30 fps, 3 456 000 at 240). */
+export const MAX_DURATION_SEC = 4 * 60 * 60;
 
 export async function compileProject(input: string, options: CompileOptions = {}): Promise<CompiledProject> {
   const { projectDir, entryFile } = await resolveEntry(input);
@@ -147,7 +150,7 @@ function readSize(root: Element, name: string, fallback: number, file: string, w
   if (!/^\d+$/.test(text) || value <= 0 || value > MAX_SIZE) {
     throw new FrameloomError(
       CompileErrors.BAD_SIZE,
-      `${name}="${raw}" on the root composition in ${file} must be an integer between 1 and ${MAX_SIZE} (CSS px)`,
+      `${name}="${raw}" on the root composition in ${file} must be an integer between 1 and ${MAX_SIZE} (CSS px; the limit is 8K per side)`,
     );
   }
   return value;
@@ -178,7 +181,21 @@ function readDuration(root: Element, file: string): number | null {
           `(or remove it to infer the duration from the page)`,
       );
     }
+    assertDurationLimit(value, `${name}="${raw}" on the root composition in ${file}`);
     return value;
   }
   return null;
+}
+
+/**
+ * Refuses a duration over 4 h before any frame is counted or allocated (FLM_ERR_COMPILE_BAD_DURATION);
+ * `what` names where it came from (the attribute, or the page's timeline when it was probed).
+ */
+export function assertDurationLimit(durationSec: number, what: string): void {
+  if (durationSec > MAX_DURATION_SEC) {
+    throw new FrameloomError(
+      CompileErrors.BAD_DURATION,
+      `${what} is longer than the limit of 4 h (${MAX_DURATION_SEC} s); split it into shorter compositions`,
+    );
+  }
 }

@@ -5,8 +5,9 @@
  * than MP4 (and the prores-4444-hdr preset) fall back to SDR with a warning. Videos are probed in
  * every mode: SDR renders composite them too, and need their size.
  */
-import { probeVideoStream, type ProbedMedia } from "@frameloom/shared-helpers";
-import { compileProject } from "./compileProject.js";
+import { FrameloomError, errorMessage, isFrameloomError, probeVideoStream, type MediaSource, type ProbedMedia, type VideoStreamInfo } from "@frameloom/shared-helpers";
+import { MAX_SIZE, compileProject } from "./compileProject.js";
+import { CompileErrors } from "./errors.js";
 
 export type HdrMode = "auto" | "hdr" | "sdr";
 
@@ -30,7 +31,7 @@ export async function planHdr(
   for (let i = 0; i < candidates.length; i += 4) {
     await Promise.all(
       candidates.slice(i, i + 4).map(async (m) => {
-        const info = await probeVideoStream(m.path, options.signal);
+        const info = await probeMedia(m, options.signal);
         media[m.path] = { transfer: info.transfer, width: info.width, height: info.height, durationSec: info.durationSec };
       }),
     );
@@ -47,4 +48,28 @@ export async function planHdr(
     transfer = null;
   }
   return { transfer, media, warnings };
+}
+
+/**
+ * ffprobe of one media element: an unreadable file keeps its code (FLM_ERR_MEDIA_PROBE, playlists
+ * FLM_ERR_MEDIA_FORMAT_REFUSED) with the element named in front; the compositor decodes videos
+ * and HDR stills at full size, so those above 8K per side are refused before any frame is allocated.
+ */
+async function probeMedia(m: MediaSource, signal?: AbortSignal): Promise<VideoStreamInfo> {
+  const element = `<${m.kind === "image" ? "img" : m.kind} id="${m.id}"> src`;
+  let info: VideoStreamInfo;
+  try {
+    info = await probeVideoStream(m.path, signal);
+  } catch (error) {
+    if (signal?.aborted || !isFrameloomError(error) || error.code === "FLM_ERR_ABORTED") throw error;
+    throw new FrameloomError(error.code, `${element}: ${errorMessage(error)}`, { cause: error, details: error.details });
+  }
+  const painted = m.kind === "video" || info.transfer !== "sdr";
+  if (painted && (info.width > MAX_SIZE || info.height > MAX_SIZE)) {
+    throw new FrameloomError(
+      CompileErrors.MEDIA_TOO_LARGE,
+      `${element}: ${m.path} is ${info.width}x${info.height}; media the compositor paints is limited to ${MAX_SIZE} px (8K) per side`,
+    );
+  }
+  return info;
 }

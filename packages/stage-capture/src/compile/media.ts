@@ -1,24 +1,69 @@
 /** Media collection (COMPOSITION.md §2.3): local video, audio and images with their timing and mix attributes. */
-import { stat } from "node:fs/promises";
+import { open, realpath, stat } from "node:fs/promises";
 import path from "node:path";
-import { FrameloomError, type MediaSource } from "@frameloom/shared-helpers";
+import { FrameloomError, SharedErrors, sniffReferencingFormat, type MediaSource } from "@frameloom/shared-helpers";
 import { CompileErrors } from "./errors.js";
 import type { StaticTiming } from "./timing.js";
-import { attr, childrenOf, describe, isElement, parentElement, setAttr, toNumber, type Element } from "./tree.js";
+import { attr, childrenOf, isElement, parentElement, setAttr, toNumber, type Element } from "./tree.js";
 
 const MEDIA_TAGS: Record<string, MediaSource["kind"]> = { video: "video", audio: "audio", img: "image" };
 
-function mediaSrc(el: Element): string | null {
+/** The element's media URL and where it was written: its own `src`, or the `src` of its first `<source>`. */
+function mediaSrc(el: Element): { src: string; attribute: string } | null {
   const own = attr(el, "src");
-  if (own && own.trim() !== "") return own.trim();
+  if (own && own.trim() !== "") return { src: own.trim(), attribute: "src" };
   if (el.tagName === "img") return null;
   for (const child of childrenOf(el)) {
     if (isElement(child) && child.tagName === "source") {
       const src = attr(child, "src");
-      if (src && src.trim() !== "") return src.trim();
+      if (src && src.trim() !== "") return { src: src.trim(), attribute: "<source src>" };
     }
   }
   return null;
+}
+
+function isInside(root: string, candidate: string): boolean {
+  const relative = path.relative(root, candidate);
+  return relative === "" || (!relative.startsWith("..") && !path.isAbsolute(relative));
+}
+
+/**
+ * Confines one media file to the project (§2.3): its real path (symlinks followed, every level)
+ * must lie under `projectDir` (itself a real path), and it must not be a playlist or manifest that
+ * names other files (ffmpeg would read those directly, wherever they are). Returns the real path,
+ * which is what every later stage opens.
+ */
+async function confine(absolute: string, projectDir: string, where: string): Promise<string> {
+  const outside = (resolved: string, how: string): FrameloomError =>
+    new FrameloomError(
+      CompileErrors.MEDIA_OUTSIDE_PROJECT,
+      `${where} ${how} ${resolved}, outside the project ${projectDir}; copy the file into the project`,
+    );
+  if (!isInside(projectDir, absolute)) throw outside(absolute, "points to");
+  const info = await stat(absolute).catch(() => null);
+  if (!info || !info.isFile()) {
+    throw new FrameloomError(CompileErrors.MEDIA_MISSING, `${where}: file not found: ${absolute}`);
+  }
+  const real = await realpath(absolute);
+  if (!isInside(projectDir, real)) throw outside(real, "resolves (through a symlink) to");
+  const handle = await open(real, "r");
+  let kind: string | null;
+  try {
+    kind = await sniffReferencingFormat(async (offset, length) => {
+      const buffer = Buffer.alloc(length);
+      const { bytesRead } = await handle.read(buffer, 0, length, offset);
+      return buffer.subarray(0, bytesRead);
+    });
+  } finally {
+    await handle.close();
+  }
+  if (kind) {
+    throw new FrameloomError(
+      SharedErrors.MEDIA_FORMAT_REFUSED,
+      `${where}: ${real} is ${kind}, which names other files; refused (use a plain video, audio or image file)`,
+    );
+  }
+  return real;
 }
 
 /** `data-playback-rate`: non-finite or ≤ 0 → 1, clamped to [0.1, 5] (§2.3). */
@@ -66,8 +111,10 @@ export async function collectMedia(elements: Element[], timing: StaticTiming, pr
   for (const el of elements) {
     const kind = MEDIA_TAGS[el.tagName];
     if (!kind) continue;
-    const src = mediaSrc(el);
-    if (src === null || /^[a-z][a-z0-9+.-]*:/i.test(src) || src.startsWith("//")) continue; // remote/data/blob: the guard's business
+    const found = mediaSrc(el);
+    if (found === null) continue;
+    const { src, attribute } = found;
+    if (/^[a-z][a-z0-9+.-]*:/i.test(src) || src.startsWith("//")) continue; // remote/data/blob: the guard's business
     const pathname = src.replace(/[?#].*$/, "");
     let decoded: string;
     try {
@@ -78,17 +125,9 @@ export async function collectMedia(elements: Element[], timing: StaticTiming, pr
     const absolute = decoded.startsWith("/")
       ? path.join(projectDir, decoded)
       : path.resolve(path.dirname(entryFile), decoded);
-    const relative = path.relative(projectDir, absolute);
-    if (relative.startsWith("..") || path.isAbsolute(relative)) {
-      throw new FrameloomError(
-        CompileErrors.MEDIA_OUTSIDE_PROJECT,
-        `${describe(el)} in ${entryFile} points outside the project (${absolute}); copy the file into ${projectDir}`,
-      );
-    }
-    const info = await stat(absolute).catch(() => null);
-    if (!info || !info.isFile()) {
-      throw new FrameloomError(CompileErrors.MEDIA_MISSING, `${describe(el)} in ${entryFile}: file not found: ${absolute}`);
-    }
+    const id0 = attr(el, "id");
+    const at = attribute === "src" ? `src="${src}"` : `<source src="${src}">`;
+    const real = await confine(absolute, projectDir, `<${el.tagName}${id0 ? ` id="${id0}"` : ""}> ${at} in ${entryFile}`);
     if (kind !== "image" && attr(el, "data-start") === null) {
       setAttr(el, "data-start", "0");
       setAttr(el, "data-hf-auto-start", "");
@@ -103,7 +142,7 @@ export async function collectMedia(elements: Element[], timing: StaticTiming, pr
     }
     media.push({
       kind,
-      path: absolute,
+      path: real,
       id,
       start: timing.start(el),
       duration: timing.duration(el),

@@ -8,10 +8,13 @@ import type { ChildProcess } from "node:child_process";
 
 import {
   FrameloomError,
+  MEDIA_INPUT_OPTIONS,
+  SharedErrors,
   TailBuffer,
   abortError,
   errorMessage,
   findFfmpeg,
+  isFrameloomError,
   killTree,
   probeVideoStream,
   spawnTracked,
@@ -51,6 +54,9 @@ export interface MediaFrameSourceOptions {
  * no desaturation; then the sRGB curve. Hable (ffmpeg's usual recipe) puts 203 nits at sRGB ≈ 150–170/255: too dark.
  */
 export const TONE_MAP_FILTER = `tonemap=tonemap=mobius:param=0.8:desat=0:peak=${(1000 / 203).toFixed(6)}`;
+
+/** Largest decoded width / height: one rgb48le frame of 8192² is 384 MiB. */
+const MAX_MEDIA_SIDE = 8192;
 
 const STILL_CODECS = new Set(["png", "mjpeg", "jpegls", "webp", "tiff", "bmp", "gif", "jpeg2000", "avif", "exr", "hdr"]);
 
@@ -197,11 +203,18 @@ export class MediaFrameSource {
     try {
       info = await probeVideoStream(options.path, options.signal);
     } catch (error) {
-      if (options.signal?.aborted) throw error;
+      // Aborts and refused playlists keep their code; anything else is a decode failure of this file.
+      if (options.signal?.aborted || isFrameloomError(error, SharedErrors.MEDIA_FORMAT_REFUSED)) throw error;
       throw new FrameloomError(CompositeErrors.MEDIA_DECODE, `cannot read media ${options.path}: ${errorMessage(error)}`, { cause: error });
     }
     if (!(info.width > 0 && info.height > 0)) {
       throw new FrameloomError(CompositeErrors.MEDIA_DECODE, `cannot read media ${options.path}: ffprobe reports size ${info.width}x${info.height}`);
+    }
+    if (info.width > MAX_MEDIA_SIDE || info.height > MAX_MEDIA_SIDE) {
+      throw new FrameloomError(
+        CompositeErrors.MEDIA_DECODE,
+        `cannot decode media ${options.path}: ${info.width}x${info.height} is above the limit of ${MAX_MEDIA_SIDE} px (8K) per side`,
+      );
     }
     return new MediaFrameSource(options, {
       width: info.width,
@@ -300,7 +313,8 @@ export class MediaFrameSource {
         `zscale=${input}transferin=${transfer}:primariesin=${primaries}:t=linear:npl=203:p=${primaries}:r=full,format=gbrpf32le,` +
         `zscale=p=709,${TONE_MAP_FILTER},zscale=t=iec61966-2-1:m=709:r=full,format=gbrp16le,format=rgb48le`;
     }
-    const args = ["-nostdin", "-v", "error", "-threads", "0"];
+    // Local files only: no http, no `concat:` URLs (the probe in open() already refused playlists).
+    const args = ["-nostdin", "-v", "error", "-threads", "0", ...MEDIA_INPUT_OPTIONS];
     if (this.still) {
       args.push("-i", this.path, "-frames:v", "1", "-vf", scale);
     } else {
