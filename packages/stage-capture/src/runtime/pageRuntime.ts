@@ -246,11 +246,16 @@ const RUNTIME_SOURCE = String.raw`function (config) {
     }
     return null;
   }
+  // Window edges are float sums (0.2 + 0.1 = 0.30000000000000004, chained references add up
+  // more): compared with a microsecond of slack so an edge that falls on a frame time cuts on that
+  // frame, as HyperFrames does, not one frame late. A microsecond is far below a frame at 240 fps.
+  var EDGE_SLACK = 1e-6;
   function inWindow(el, t) {
+    var at = t + EDGE_SLACK;
     var start = resolveStart(el);
-    if (t < start) return false;
+    if (at < start) return false;
     var duration = resolveDuration(el);
-    return duration === null || t < start + duration;
+    return duration === null || at < start + duration;
   }
 
   // ---------------------------------------------------------------------------------------------
