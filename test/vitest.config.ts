@@ -7,5 +7,7 @@ export default defineConfig({
     hookTimeout: 180_000,
     fileParallelism: false,
     pool: "forks",
+    // Fails the run if it leaves frameloom-*, flm-* or org.chromium.Chromium.* dirs in /tmp.
+    globalSetup: ["./globalSetup.ts"],
   },
 });

@@ -51,7 +51,12 @@ program
   .addOption(new Option("--route <r>", "capture route").choices(["auto", "streaming", "disk", "sequential"]).default("auto"))
   .option("--frames <A-B>", "render only frames A to B (inclusive, 0-based)")
   .option("--crf <n>", "override the preset's CRF", (v) => Number(v))
-  .option("--strict", "fail (instead of warn) on requests outside the project", false)
+  .option("--strict", "fail (instead of warn) on any network attempt outside the project, at any time", false)
+  .option("--max-page-memory <MB>", "page memory cap: V8 heap and renderer RSS, in MB (default 2048)", (v) => Number(v))
+  .option("--native-random", "leave Math.random and crypto.getRandomValues unseeded (frames stop being repeatable)", false)
+  .option("--variables <json>", "composition variables as a JSON object, e.g. '{\"title\":\"Hello\"}'")
+  .option("--variables-file <file>", "composition variables from a JSON file (--variables wins key by key)")
+  .option("--strict-variables", "fail on undeclared variables, type mismatches and enum values outside the options", false)
   .option("--hdr", "force HDR output (HLG when the composition has no HDR source)")
   .option("--sdr", "force SDR output (HDR sources are tone-mapped)")
   .addOption(new Option("--hdr-compositor <impl>", "HDR compositor: the C++ addon or the TypeScript reference").choices(["native", "reference"]).default("native"))
@@ -60,9 +65,15 @@ program
   .option("--quiet", "print nothing but errors (and --json output)", false)
   .action(async (input: string, opts) => {
     const controller = new AbortController();
-    const onSignal = () => controller.abort(new Error("interrupted"));
-    process.once("SIGINT", onSignal);
-    process.once("SIGTERM", onSignal);
+    // First signal: cancel and clean up. A second one while that runs: exit now; the exit hooks
+    // still kill every Chromium/ffmpeg group and remove the temp dirs (and the watchdog would).
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (controller.signal.aborted) process.exit(signal === "SIGINT" ? 130 : 1);
+      controller.abort(new Error(`interrupted (${signal})`));
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    process.on("SIGHUP", onSignal);
     const tty = process.stderr.isTTY && !opts.quiet && !opts.json;
     const bar = tty
       ? new cliProgress.SingleBar(
@@ -100,6 +111,11 @@ program
         frames: opts.frames,
         crf: opts.crf,
         strict: opts.strict,
+        maxPageMemory: opts.maxPageMemory,
+        nativeRandom: opts.nativeRandom,
+        variables: opts.variables,
+        variablesFile: opts.variablesFile,
+        strictVariables: opts.strictVariables,
         hdr: opts.hdr && opts.sdr ? badFlags() : opts.hdr ? "hdr" : opts.sdr ? "sdr" : "auto",
         hdrCompositor: opts.hdrCompositor,
         stages: opts.stage,
@@ -125,6 +141,7 @@ program
     } finally {
       process.off("SIGINT", onSignal);
       process.off("SIGTERM", onSignal);
+      process.off("SIGHUP", onSignal);
     }
   });
 

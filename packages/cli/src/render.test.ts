@@ -1,10 +1,10 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { defaultStages } from "./defaultStages.js";
 import { render } from "./render.js";
 import { runChecks } from "./doctor.js";
@@ -12,8 +12,15 @@ import { runChecks } from "./doctor.js";
 const run = promisify(execFile);
 const bin = path.join(path.dirname(fileURLToPath(import.meta.url)), "../dist/bin.js");
 
+/** Every project dir this file makes, removed after it. */
+const made: string[] = [];
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
 function project(): string {
   const dir = mkdtempSync(path.join(tmpdir(), "cli-test-"));
+  made.push(dir);
   writeFileSync(path.join(dir, "index.html"), '<div data-composition-id="c" data-width="64" data-height="64" data-duration="1"></div>');
   return dir;
 }

@@ -57,6 +57,8 @@ export async function render(options: RenderApiOptions): Promise<RenderSummary> 
     format,
     hdrCapable: format === "mp4" || presetName === "prores-4444-hdr",
     signal,
+    variables: requested.variables,
+    strictVariables: requested.strictVariables,
   });
   for (const warning of detection.warnings) onWarning?.(warning);
   const config = buildRenderConfig(renderOptions, process.cwd(), detection);

@@ -3,6 +3,7 @@
  * decision about the output is made here: the format follows the preset, `--format`, or else the
  * output's extension (`.webm` → webm, `.mov` → ProRes, `.gif` → gif), and the extension must match it.
  */
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { FrameloomError, parseFps, type EncodeSettings, type ProbedMedia, type RenderConfig } from "@frameloom/shared-helpers";
@@ -69,6 +70,9 @@ export function isHdrPreset(name: string): boolean {
   return HDR_PRESETS.has(name);
 }
 
+/** `--max-page-memory` default, MB. */
+export const DEFAULT_MAX_PAGE_MEMORY_MB = 2048;
+
 export const renderOptionsSchema = z
   .object({
     input: z.string().min(1, "input (a project directory or an .html file) is required"),
@@ -87,6 +91,21 @@ export const renderOptionsSchema = z
     /** auto: HDR when an HDR source is found; hdr: force (HLG without HDR sources); sdr: force SDR. */
     hdr: z.enum(["auto", "hdr", "sdr"]).default("auto"),
     hdrCompositor: z.enum(["native", "reference"]).default("native"),
+    /** Per-page memory cap in MB: V8 heap limit and renderer RSS limit (`--max-page-memory`). */
+    maxPageMemory: z
+      .number({ message: "--max-page-memory expects a whole number of MB" })
+      .int("--max-page-memory expects a whole number of MB")
+      .min(64, "--max-page-memory must be at least 64 (MB)")
+      .max(1_048_576, "--max-page-memory must be at most 1048576 (MB)")
+      .default(DEFAULT_MAX_PAGE_MEMORY_MB),
+    /** Leave Math.random / crypto.getRandomValues native (`--native-random`): renders stop being repeatable. */
+    nativeRandom: z.boolean().default(false),
+    /** Composition variables (COMPOSITION.md §2.5): an object, or its JSON text (`--variables`). */
+    variables: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
+    /** A JSON file of variables (`--variables-file`), relative to cwd; `variables` wins key by key. */
+    variablesFile: z.string().min(1).optional(),
+    /** Undeclared variables, type mismatches and enum values outside the options fail the render. */
+    strictVariables: z.boolean().default(false),
   })
   .strict();
 
@@ -115,7 +134,7 @@ export function buildRenderConfig(options: RenderOptions, cwd = process.cwd(), d
   const hdrQuality = transfer ? HDR_QUALITY[o.quality ?? "standard"] : undefined;
   const preset = resolvePreset(presetName, {
     encode: { speed: o.speed ?? hdrQuality?.speed, crf: o.crf ?? hdrQuality?.crf },
-    capture: { quality: o.jpegQuality },
+    capture: { quality: o.jpegQuality, maxPageMemoryMb: o.maxPageMemory, nativeRandom: o.nativeRandom },
   });
   if (o.format && preset.encode.format !== o.format) {
     throw new FrameloomError(
@@ -125,6 +144,7 @@ export function buildRenderConfig(options: RenderOptions, cwd = process.cwd(), d
   }
   const output = path.resolve(cwd, o.output);
   assertOutputExtension(output, preset.encode.format, preset.name);
+  const variables = resolveVariables(o.variables, o.variablesFile, cwd);
   return {
     input: path.resolve(cwd, o.input),
     output,
@@ -139,5 +159,45 @@ export function buildRenderConfig(options: RenderOptions, cwd = process.cwd(), d
     hdr: transfer ? { transfer, compositor: o.hdrCompositor } : null,
     media: detection?.media ?? {},
     compositor: o.hdrCompositor,
+    ...(variables ? { variables } : {}),
+    strictVariables: o.strictVariables,
   };
+}
+
+/** A JSON object of variables from text (`what` names the option), or a coded error saying what is wrong. */
+function variablesObject(value: unknown, what: string): Record<string, unknown> {
+  let parsed = value;
+  if (typeof value === "string") {
+    try {
+      parsed = JSON.parse(value);
+    } catch (cause) {
+      throw new FrameloomError(KernelErrors.CONFIG_INVALID, `${what} is not valid JSON (${cause instanceof Error ? cause.message : String(cause)}); pass an object like {"title":"Hello"}`, { cause });
+    }
+  }
+  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) {
+    const got = Array.isArray(parsed) ? "an array" : parsed === null ? "null" : typeof parsed;
+    throw new FrameloomError(KernelErrors.CONFIG_INVALID, `${what} must be a JSON object of variable values (like {"title":"Hello"}), got ${got}`);
+  }
+  try {
+    return JSON.parse(JSON.stringify(parsed)) as Record<string, unknown>;
+  } catch (cause) {
+    throw new FrameloomError(KernelErrors.CONFIG_INVALID, `${what} must hold JSON values only`, { cause });
+  }
+}
+
+/** `--variables-file` ⊕ `--variables` (the inline values win), validated once; undefined when neither is given. */
+export function resolveVariables(inline: unknown, file: string | undefined, cwd: string): Record<string, unknown> | undefined {
+  if (inline === undefined && file === undefined) return undefined;
+  let fromFile: Record<string, unknown> = {};
+  if (file !== undefined) {
+    const absolute = path.resolve(cwd, file);
+    let text: string;
+    try {
+      text = readFileSync(absolute, "utf8");
+    } catch (cause) {
+      throw new FrameloomError(KernelErrors.CONFIG_INVALID, `--variables-file ${absolute} cannot be read (${cause instanceof Error ? cause.message : String(cause)})`, { cause });
+    }
+    fromFile = variablesObject(text, `--variables-file ${absolute}`);
+  }
+  return { ...fromFile, ...(inline === undefined ? {} : variablesObject(inline, "--variables")) };
 }

@@ -1,13 +1,24 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { liveTempDirs, type RenderConfig, type Stage } from "@frameloom/shared-helpers";
 import { Kernel, runRender } from "./kernel.js";
 import { checkStages, resolveStages } from "./stages.js";
 import { buildRenderConfig } from "./config.js";
 
-const out = () => path.join(mkdtempSync(path.join(tmpdir(), "kernel-test-")), "out.mp4");
+/** Every scratch dir this file makes, removed after it. */
+const scratch: string[] = [];
+const scratchDir = (prefix: string) => {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  scratch.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
+});
+
+const out = () => path.join(scratchDir("kernel-test-"), "out.mp4");
 
 function config(output: string): RenderConfig {
   return buildRenderConfig({ input: "/nowhere", output });
@@ -83,7 +94,7 @@ describe("kernel", () => {
   });
 
   it("resolves a stage from a module path and refuses an unresolvable one by name", async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), "kernel-stage-"));
+    const dir = scratchDir("kernel-stage-");
     const file = path.join(dir, "my-produce.mjs");
     writeFileSync(
       file,

@@ -23,6 +23,7 @@ import {
   createTempDir,
   errorMessage,
   isFrameloomError,
+  removeOnParentDeath,
   updateJobStatus,
   type RenderConfig,
   type RenderJob,
@@ -95,6 +96,8 @@ export class Kernel {
 
     const workDir = await createTempDir("render");
     const outputPath = tempOutputPath(request.config.output, job.id);
+    // A killed render (SIGKILL included) leaves no partial output: the watchdog removes it.
+    const forgetPartial = removeOnParentDeath(outputPath);
     const values: Record<string, unknown> = { config: request.config, outputPath };
     const settled: Promise<unknown>[] = [];
     let failure: unknown;
@@ -193,6 +196,7 @@ export class Kernel {
       request.signal?.removeEventListener("abort", onOuterAbort);
       if (!controller.signal.aborted) controller.abort(new Error("render finished"));
       await rm(outputPath, { recursive: true, force: true }).catch(() => {});
+      forgetPartial();
       await workDir.cleanup().catch(() => {});
       await this.hooks.run("onClose", { ok: failure === undefined, error: failure }).catch(() => {});
     }

@@ -203,6 +203,10 @@ export interface CaptureSettings {
   quality: number;
   /** Capture with a transparent page background (alpha outputs). */
   transparent: boolean;
+  /** Page memory cap, MB: the V8 heap limit and the renderer RSS limit (`--max-page-memory`); absent: none. */
+  maxPageMemoryMb?: number;
+  /** Leave Math.random / crypto.getRandomValues native instead of seeded per frame (`--native-random`). */
+  nativeRandom?: boolean;
 }
 
 export type CaptureRoute = "streaming" | "disk" | "sequential";
@@ -230,6 +234,10 @@ export interface RenderConfig {
   media?: Record<string, ProbedMedia>;
   /** Which compositor merges layers (HDR renders and SDR renders with video). */
   compositor?: "native" | "reference";
+  /** Top-level composition variable overrides (`--variables` ⊕ `--variables-file`), JSON values (COMPOSITION.md §2.5). */
+  variables?: Record<string, unknown>;
+  /** Undeclared variables, type mismatches and enum values outside the options fail the compile. */
+  strictVariables?: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------

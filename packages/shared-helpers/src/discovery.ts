@@ -90,7 +90,14 @@ export function findChromium(): string {
   );
 }
 
-/** Chromium flags every Frameloom browser gets (see CAPTURE-NOTES.md). */
+/**
+ * Chromium flags every Frameloom browser gets (see CAPTURE-NOTES.md). Besides rendering, they
+ * close the doors that do not need a port number (docs/capture.md, "Sealed page"): no host name
+ * resolves (IP literals only, so no DNS query ever leaves), WebRTC may use UDP only through a
+ * proxy (there never is one that carries UDP, so no STUN/TURN datagram leaves), no mDNS names, no
+ * new windows or tabs (popups), no network-time or component-update queries. The proxy that
+ * catches every other connection is per render (its port), added by the capture stage.
+ */
 export function chromiumArgs(extra: string[] = []): string[] {
   const args = [
     "--headless=new",
@@ -107,6 +114,10 @@ export function chromiumArgs(extra: string[] = []): string[] {
     "--disable-background-timer-throttling",
     "--disable-backgrounding-occluded-windows",
     "--font-render-hinting=none",
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+    "--webrtc-ip-handling-policy=disable_non_proxied_udp",
+    "--block-new-web-contents",
+    "--disable-features=WebRtcHideLocalIpsWithMdns,NetworkTimeServiceQuerying",
   ];
   if (typeof process.getuid === "function" && process.getuid() === 0) args.push("--no-sandbox");
   return [...args, ...extra];

@@ -3,8 +3,10 @@ import { rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { FrameloomError, SharedErrors } from "./errors.js";
+import { removeOnParentDeath } from "./process.js";
 
-const live = new Set<string>();
+/** Live temp dirs → forgets the watchdog registration that removes the dir if this process is killed. */
+const live = new Map<string, () => void>();
 let exitHookInstalled = false;
 
 function installExitHook(): void {
@@ -12,7 +14,7 @@ function installExitHook(): void {
   exitHookInstalled = true;
   // Last resort: a process that exits with temp dirs still registered removes them synchronously.
   process.once("exit", () => {
-    for (const dir of live) rmSync(dir, { recursive: true, force: true });
+    for (const dir of live.keys()) rmSync(dir, { recursive: true, force: true });
   });
 }
 
@@ -36,7 +38,8 @@ export interface TempDir {
 export async function createTempDir(label = "render"): Promise<TempDir> {
   installExitHook();
   const dir = await mkdtemp(path.join(tmpdir(), `frameloom-${label.replace(/[^a-z0-9-]/gi, "")}-`));
-  live.add(dir);
+  // Exit hooks do not run on SIGKILL: the watchdog (process.ts) removes the dir then.
+  live.set(dir, removeOnParentDeath(dir));
   return {
     path: dir,
     async cleanup() {
@@ -49,10 +52,11 @@ export async function createTempDir(label = "render"): Promise<TempDir> {
 export async function removeTempDir(dir: string): Promise<void> {
   assertSafeToRemove(dir);
   await rm(dir, { recursive: true, force: true });
+  live.get(dir)?.();
   live.delete(dir);
 }
 
 /** Temp dirs created by this process and not yet removed (for tests and diagnostics). */
 export function liveTempDirs(): string[] {
-  return [...live];
+  return [...live.keys()];
 }

@@ -1,8 +1,14 @@
 /**
  * One Chromium process with one page, loaded with a composition and ready to seek + screenshot.
  * One page per browser on purpose: a second tab in the same context hangs on capture
- * (CAPTURE-NOTES.md §7). Every failure is a coded error: a page exception is fatal and carries the
- * page's message; a browser that dies is retryable.
+ * (CAPTURE-NOTES.md §7). The page lives in its own browser context, whose proxy is the network
+ * guard's black hole: the sealed page (server/networkGuard.ts); the browser's first tab is closed.
+ *
+ * Invariants: every failure is a coded error and the first one wins: a page exception is fatal
+ * and carries the page's message; a strict-mode network attempt (at any time, not only at load),
+ * a navigation away and the memory cap are fatal; a browser or renderer that dies is retryable and
+ * noticed at once (disconnect, target-crashed), not at the frame timeout. `close()` stops every
+ * watcher and closes the browser and both black holes.
  */
 import path from "node:path";
 import type { CDPSession, Page } from "puppeteer-core";
@@ -21,9 +27,10 @@ import {
 } from "@frameloom/shared-helpers";
 import { LAYER_PLANNER_SOURCE } from "../runtime/layerPlanner.js";
 import { pageRuntimeScript } from "../runtime/pageRuntime.js";
-import { guardNetwork } from "../server/networkGuard.js";
+import { blockedKindNote, openNetworkGuard, type NetworkGuard } from "../server/networkGuard.js";
 import { CaptureErrors } from "./errors.js";
 import { launchChromium, type LaunchedChromium } from "./chromium.js";
+import { guardPage, type PageGuards } from "./pageGuards.js";
 
 export interface SessionOptions {
   composition: Composition;
@@ -57,6 +64,11 @@ export class BrowserSession {
   private closed = false;
   /** Removes this session's abort listener (set once open succeeds). */
   private detach: () => void = () => {};
+  /** The page's watchers (navigation, crash, memory) and the black holes, stopped by close(). */
+  private guards: PageGuards | null = null;
+  private network: NetworkGuard | null = null;
+  /** What the session is doing, for messages. */
+  private phase = "while loading";
   /** Last captured DOM layers by position, for re-use when a layer did not change. */
   private lastLayers: { signature: string | null; mediaCount: number; png: Buffer }[] = [];
 
@@ -71,11 +83,43 @@ export class BrowserSession {
   /** Launches Chromium, loads the composition and waits until frame 0 can be captured. */
   static async open(options: SessionOptions): Promise<BrowserSession> {
     if (options.signal.aborted) throw abortError(options.signal);
-    const chromium = await launchChromium({ profileDir: options.profileDir, signal: options.signal });
-    const { browser } = chromium;
+    // Findings may come before the session object exists: the first is kept for it.
+    let session: BrowserSession | null = null;
+    let early: FrameloomError | null = null;
+    const fail = (error: FrameloomError) => (session ? session.fail(error) : (early ??= error));
+    const network = await openNetworkGuard({
+      origin: options.origin,
+      strict: options.strict,
+      warn: options.warn,
+      onViolation: (target, kind) =>
+        fail(
+          new FrameloomError(
+            CaptureErrors.NETWORK_BLOCKED,
+            `--strict: the composition tried to reach ${target}${blockedKindNote(kind)} ${session?.phase ?? "while loading"} ` +
+              `(outside the project); make the asset local`,
+            { details: { target, kind } },
+          ),
+        ),
+    });
+    let chromium: LaunchedChromium;
     try {
-      const [page] = await browser.pages();
-      const target = page ?? (await browser.newPage());
+      chromium = await launchChromium({
+        profileDir: options.profileDir,
+        signal: options.signal,
+        args: network.chromiumArgs,
+        maxHeapMb: options.capture.maxPageMemoryMb,
+      });
+    } catch (error) {
+      await network.close();
+      throw error;
+    }
+    const { browser } = chromium;
+    let guards: PageGuards | null = null;
+    try {
+      const context = await browser.createBrowserContext(network.context);
+      const target = await context.newPage();
+      for (const other of await browser.pages()) if (other !== target) await other.close().catch(() => {});
+      await denyDownloads(chromium, context.id);
       const { composition } = options;
       await target.setViewport({ width: composition.width, height: composition.height, deviceScaleFactor: 1 });
       const cdp = await target.createCDPSession();
@@ -83,23 +127,44 @@ export class BrowserSession {
         await cdp.send("Emulation.setDefaultBackgroundColorOverride", { color: { r: 0, g: 0, b: 0, a: 0 } });
       }
       await target.evaluateOnNewDocument(
-        pageRuntimeScript({ fps: composition.fps, compositionId: composition.id, width: composition.width, height: composition.height }),
+        pageRuntimeScript({
+          fps: composition.fps,
+          compositionId: composition.id,
+          width: composition.width,
+          height: composition.height,
+          seedRandom: !options.capture.nativeRandom,
+        }),
       );
       if (options.layerMedia) {
         await target.evaluateOnNewDocument(LAYER_PLANNER_SOURCE);
         await cdp.send("Emulation.setDefaultBackgroundColorOverride", { color: { r: 0, g: 0, b: 0, a: 0 } });
       }
-      const guard = await guardNetwork(target, { origin: options.origin, strict: options.strict, warn: options.warn });
-      const session = new BrowserSession(chromium, target, cdp, options, 0);
-      target.on("pageerror", (error) => session.fail(pageErrorOf(error)));
+      guards = await guardPage({
+        page: target,
+        cdp,
+        chromium,
+        guard: network,
+        origin: new URL(options.origin).origin,
+        entryUrl: options.entryUrl,
+        maxPageMemoryMb: options.capture.maxPageMemoryMb,
+        warn: options.warn,
+        fail,
+        where: () => session?.phase ?? "while loading",
+      });
+      session = new BrowserSession(chromium, target, cdp, options, 0);
+      session.guards = guards;
+      session.network = network;
+      if (early) session.fail(early);
+      target.on("pageerror", (error) => session!.fail(pageErrorOf(error)));
       browser.on("disconnected", () => {
-        if (!session.closed) {
-          session.fail(new FrameloomError(CaptureErrors.BROWSER_CRASHED, "Chromium exited unexpectedly during capture", { retryable: true }));
+        if (!session!.closed) {
+          session!.fail(new FrameloomError(CaptureErrors.BROWSER_CRASHED, "Chromium exited unexpectedly during capture", { retryable: true }));
         }
       });
-      const abort = () => session.fail(abortError(options.signal));
+      const abort = () => session!.fail(abortError(options.signal));
       options.signal.addEventListener("abort", abort, { once: true });
       session.detach = () => options.signal.removeEventListener("abort", abort);
+      guards.loadingEntry();
       await session.guarded(
         target.goto(options.entryUrl, { waitUntil: "load", timeout: READY_TIMEOUT_MS }).catch((error) => {
           throw new FrameloomError(CaptureErrors.PAGE_LOAD, `the composition page failed to load: ${errorMessage(error)}`, { cause: error });
@@ -107,25 +172,25 @@ export class BrowserSession {
         READY_TIMEOUT_MS,
         "page load",
       );
-      if (guard.violations.length > 0) {
-        throw new FrameloomError(
-          CaptureErrors.NETWORK_BLOCKED,
-          `--strict: the composition requested ${guard.violations[0]} (outside the project); make the asset local`,
-        );
-      }
       const ready = await session.guarded(
         session.evaluate<{ duration: number }>("window.__frameloom.ready()"),
         READY_TIMEOUT_MS,
         "readiness",
       );
       (session as { duration: number }).duration = ready.duration;
+      session.phase = "after loading";
       return session;
     } catch (error) {
-      await chromium.close();
+      if (session) {
+        await session.close();
+      } else {
+        guards?.stop();
+        await chromium.close();
+        await network.close();
+      }
       throw error;
     }
   }
-
 
   /** Records the first fatal error and wakes anything waiting on the page. */
   private fail(error: FrameloomError): void {
@@ -170,17 +235,20 @@ export class BrowserSession {
    * callbacks and animation code run inside the runtime's seek, which records (not rethrows) them.
    */
   private async seek(t: number): Promise<void> {
-    const error = await this.evaluate<string | null>(
-      `window.__frameloom.seek(${t}).then(() => window.__frameloom.errors.length ? String(window.__frameloom.errors[0]) : null)`,
+    const { error, adapterTimeout } = await this.evaluate<{ error: string | null; adapterTimeout: string | null }>(
+      `window.__frameloom.seek(${t}).then(() => ({ error: window.__frameloom.errors.length ? String(window.__frameloom.errors[0]) : null, adapterTimeout: window.__frameloom.adapterTimeout }))`,
     );
     if (error !== null) {
       throw new FrameloomError(CaptureErrors.PAGE_ERROR, `the composition page threw an exception at t=${t}s: ${error}`);
     }
+    // hf-seek listeners handed the frame promises that never settled (hfAdapters.ts): the page's canvas code hangs.
+    if (adapterTimeout !== null) throw new FrameloomError(CaptureErrors.ADAPTER_TIMEOUT, `the composition page did not finish drawing: ${adapterTimeout}`);
   }
 
   /** Seeks to frame `index` and captures it. */
   async captureFrame(index: number): Promise<Frame> {
     const t = frameTime(index, this.options.composition.fps);
+    this.phase = `at frame ${index} (t=${Number(t.toFixed(3))}s)`;
     const { capture } = this.options;
     const data = await this.guarded(
       (async () => {
@@ -206,6 +274,7 @@ export class BrowserSession {
   async captureLayered(index: number): Promise<LayeredFrame> {
     const media = this.options.layerMedia ?? [];
     const t = frameTime(index, this.options.composition.fps);
+    this.phase = `at frame ${index} (t=${Number(t.toFixed(3))}s)`;
     return this.guarded(
       (async () => {
         await this.seek(t);
@@ -258,7 +327,9 @@ export class BrowserSession {
     if (this.closed) return;
     this.closed = true;
     this.detach();
+    this.guards?.stop();
     await this.chromium.close();
+    await this.network?.close();
   }
 
   /** The process id, for diagnostics and crash tests. */
@@ -268,6 +339,17 @@ export class BrowserSession {
 
   static profileDirFor(workDir: string, worker: number, attempt: number): string {
     return path.join(workDir, `chromium-w${worker}-a${attempt}`);
+  }
+}
+
+/** Downloads (`<a download>`, navigations to attachments) never write files. Best effort. */
+async function denyDownloads(chromium: LaunchedChromium, browserContextId: string | undefined): Promise<void> {
+  try {
+    const session = await chromium.browser.target().createCDPSession();
+    await session.send("Browser.setDownloadBehavior", { behavior: "deny", ...(browserContextId ? { browserContextId } : {}) });
+    await session.detach();
+  } catch {
+    /* an older Chromium without the command: downloads stay Chromium's default */
   }
 }
 

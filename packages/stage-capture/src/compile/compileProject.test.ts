@@ -79,10 +79,14 @@ describe("compileProject", () => {
     expect(compiled.id).toBe("main");
   });
 
-  it("warns that data-composition-src is not inlined yet", async () => {
+  it("inlines data-composition-src (nested.test.ts has the details); a missing file is an error naming the reference", async () => {
     const dir = await project({ "index.html": root('data-width="10" data-height="10"', '<div data-composition-id="x" data-composition-src="compositions/x.html"></div>') });
+    await expectCode(compileProject(dir), CompileErrors.COMPOSITION_SRC_INVALID, 'data-composition-src="compositions/x.html"', "file not found");
+    await mkdir(path.join(dir, "compositions"));
+    await writeFile(path.join(dir, "compositions/x.html"), '<div data-composition-id="x"><i>x</i></div>');
     const compiled = await compileProject(dir);
-    expect(compiled.warnings.join("\n")).toContain('data-composition-src="compositions/x.html"');
+    expect(compiled.html).toContain('data-composition-file="compositions/x.html"');
+    expect(compiled.warnings).toEqual([]);
   });
 
   it("defaults to 1080x1920 at 30 fps with a warning, and prefers data-root", async () => {

@@ -1,17 +1,23 @@
 /**
  * compile: reads a project (directory or .html file), wraps fragments, finds the root composition,
  * reads size / fps / duration statically (COMPOSITION.md §1, §3.2) and collects local media
- * (media.ts; timing references in timing.ts; parse5 helpers in tree.ts).
- * Nested `data-composition-src` files are not inlined yet (inline nested compositions work as is).
+ * (media.ts; timing references in timing.ts; parse5 helpers in tree.ts). Sub-compositions
+ * (`data-composition-src`, `<template id="X-template">`) are inlined into one document (nested.ts,
+ * §2.4) and variables resolved and applied (variables.ts, §2.5) before size, fps and duration are read;
+ * a first `<script>` in `<head>` gives the page `__hfVariables`, `__hfVariablesByComp` and the
+ * sub-composition script scopes (scriptScope.ts).
  */
 import { readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
-import { parse, serialize } from "parse5";
+import { defaultTreeAdapter, html as htmlNs, parse, serialize } from "parse5";
 import { FrameloomError, parseFps, type Composition, type Fps } from "@frameloom/shared-helpers";
 import { CompileErrors } from "./errors.js";
 import { collectMedia } from "./media.js";
+import { mountCompositions, type Instance } from "./nested.js";
+import { preludeScript } from "./scriptScope.js";
 import { StaticTiming } from "./timing.js";
-import { allElements, attr, toNumber, type Element } from "./tree.js";
+import { allElements, attr, describe, toNumber, type Element, type Node } from "./tree.js";
+import { VariableIssues, resolveDocumentVariables, type VariableScope, type VariableValues } from "./variables.js";
 
 export { attr } from "./tree.js";
 
@@ -26,6 +32,10 @@ export interface CompiledProject extends Omit<Composition, "durationSec" | "tota
 export interface CompileOptions {
   /** Overrides the root's `data-fps`. */
   fps?: Fps;
+  /** Top-level variable overrides (`--variables`), over the root's declared defaults (§2.5). */
+  variables?: VariableValues;
+  /** Undeclared names, type mismatches and enum values outside `options` fail instead of warning. */
+  strictVariables?: boolean;
 }
 
 /** The reset a fragment gets when it is wrapped into a full document (§1). */
@@ -50,9 +60,9 @@ export async function compileProject(input: string, options: CompileOptions = {}
   const warnings: string[] = [];
   const html = isFullDocument(source) ? source : wrapFragment(source);
   const document = parse(html);
-  const elements = allElements(document);
+  const authored = allElements(document);
 
-  const withId = elements.filter((el) => attr(el, "data-composition-id") !== null);
+  const withId = authored.filter((el) => attr(el, "data-composition-id") !== null);
   const root = withId.find((el) => attr(el, "data-root") === "true") ?? withId[0];
   if (!root) {
     throw new FrameloomError(
@@ -63,22 +73,36 @@ export async function compileProject(input: string, options: CompileOptions = {}
   }
   const id = attr(root, "data-composition-id") ?? "";
 
+  // Sub-compositions first: a root that mounts its content from a file takes that file's size (§2.4).
+  const mounted = await mountCompositions(document, entryFile, projectDir, warnings);
+  const elements = allElements(document);
+  const issues = new VariableIssues(options.strictVariables ?? false, warnings);
+  const entryName = path.basename(entryFile);
+  const htmlElement = elements.find((el) => el.tagName === "html") ?? null;
+  const variables = resolveDocumentVariables(
+    elements.find((el) => el.tagName === "body") ?? document,
+    root,
+    [htmlElement ? attr(htmlElement, "data-composition-variables") : null, attr(root, "data-composition-variables")],
+    options.variables,
+    variableScopes(elements, root, mounted.instances, projectDir),
+    entryName,
+    issues,
+  );
+  issues.throwIfStrict();
+  if (mounted.instances.length > 0 || Object.keys(variables.top).length > 0 || Object.keys(variables.byComp).length > 0) {
+    injectPrelude(document, preludeScript(variables.top, variables.byComp, mounted.instances));
+  }
+
   const width = readSize(root, "data-width", DEFAULT_WIDTH, entryFile, warnings);
   const height = readSize(root, "data-height", DEFAULT_HEIGHT, entryFile, warnings);
   const fps = options.fps ?? readFps(root, entryFile);
   const durationSec = readDuration(root, entryFile);
 
-  for (const el of elements) {
-    const src = attr(el, "data-composition-src");
-    if (src !== null) {
-      warnings.push(
-        `${entryFile}: data-composition-src="${src}" on composition "${attr(el, "data-composition-id") ?? ""}" is not inlined yet ` +
-          `(external sub-compositions are not supported; inline the markup into the host)`,
-      );
-    }
-  }
   const timing = new StaticTiming(elements, warnings);
-  const media = await collectMedia(elements, timing, projectDir, entryFile);
+  const media = await collectMedia(elements, timing, projectDir, entryFile, {
+    root,
+    fileOf: (el) => mounted.origin.get(el),
+  });
 
   return {
     id,
@@ -93,6 +117,39 @@ export async function compileProject(input: string, options: CompileOptions = {}
     media,
     warnings,
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Variables and the prelude
+
+/** Compositions with their own variable values: every mounted instance, and inline hosts declaring or receiving values. */
+function variableScopes(elements: Element[], root: Element, instances: Instance[], projectDir: string): VariableScope[] {
+  const scopes: VariableScope[] = instances.map((i) => ({
+    host: i.host,
+    rid: i.rid,
+    declarations: [i.htmlVariables, attr(i.innerRoot, "data-composition-variables"), attr(i.host, "data-composition-variables")],
+    where: `${path.relative(projectDir, i.file) || path.basename(i.file)} (mounted as "${i.rid}")`,
+  }));
+  const mountedHosts = new Set(instances.map((i) => i.host));
+  for (const el of elements) {
+    const rid = attr(el, "data-composition-id");
+    if (rid === null || el === root || mountedHosts.has(el)) continue;
+    if (attr(el, "data-variable-values") === null && attr(el, "data-composition-variables") === null) continue;
+    scopes.push({ host: el, rid, declarations: [attr(el, "data-composition-variables")], where: `${describe(el)} (composition "${rid}")` });
+  }
+  return scopes;
+}
+
+/** The prelude goes first in `<head>` (after `<meta charset>`), before any page script. */
+function injectPrelude(document: Node, text: string): void {
+  const head = allElements(document).find((el) => el.tagName === "head");
+  if (!head) return;
+  const script = defaultTreeAdapter.createElement("script", htmlNs.NS.HTML, [{ name: "data-hf-prelude", value: "" }]);
+  defaultTreeAdapter.insertText(script, text);
+  const charset = head.childNodes.find((n) => "tagName" in n && n.tagName === "meta" && (attr(n, "charset") !== null || /content-type/i.test(attr(n, "http-equiv") ?? "")));
+  const after = charset ? head.childNodes[head.childNodes.indexOf(charset) + 1] : head.childNodes[0];
+  if (after) defaultTreeAdapter.insertBefore(head, script, after);
+  else defaultTreeAdapter.appendChild(head, script);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -21,10 +21,11 @@ const PROBED_IMAGE = /\.(png|avif|heic|heif|jxl|tif|tiff|exr|jpe?g|webp)$/i;
 
 export async function planHdr(
   input: string,
-  options: { mode: HdrMode; format: string; hdrCapable?: boolean; signal?: AbortSignal },
+  options: { mode: HdrMode; format: string; hdrCapable?: boolean; signal?: AbortSignal; variables?: Record<string, unknown>; strictVariables?: boolean },
 ): Promise<HdrDecision> {
   const warnings: string[] = [];
-  const project = await compileProject(input);
+  // Variables may set a media src (data-var-src): the planner probes what the render will show.
+  const project = await compileProject(input, { variables: options.variables, strictVariables: options.strictVariables });
   const candidates = project.media.filter((m) => m.kind === "video" || (m.kind === "image" && PROBED_IMAGE.test(m.path)));
   const media: Record<string, ProbedMedia> = {};
   // A few probes at a time: ffprobe is ~40 ms of mostly start-up each.

@@ -104,7 +104,20 @@ function hasAudio(el: Element, kind: "video" | "audio"): boolean {
   return flag === null ? attr(el, "muted") === null : flag === "true";
 }
 
-export async function collectMedia(elements: Element[], timing: StaticTiming, projectDir: string, entryFile: string): Promise<MediaSource[]> {
+export interface CollectOptions {
+  /** The root composition: its window does not clip (the render's length does). */
+  root?: Element;
+  /** The file an inlined element was written in, for messages (the entry otherwise). */
+  fileOf?: (el: Element) => string | undefined;
+}
+
+export async function collectMedia(
+  elements: Element[],
+  timing: StaticTiming,
+  projectDir: string,
+  entryFile: string,
+  options: CollectOptions = {},
+): Promise<MediaSource[]> {
   const media: MediaSource[] = [];
   const counters: Record<string, number> = { video: 0, audio: 0, image: 0 };
   const usedIds = new Set(elements.map((el) => attr(el, "id")).filter((id): id is string => !!id));
@@ -127,7 +140,8 @@ export async function collectMedia(elements: Element[], timing: StaticTiming, pr
       : path.resolve(path.dirname(entryFile), decoded);
     const id0 = attr(el, "id");
     const at = attribute === "src" ? `src="${src}"` : `<source src="${src}">`;
-    const real = await confine(absolute, projectDir, `<${el.tagName}${id0 ? ` id="${id0}"` : ""}> ${at} in ${entryFile}`);
+    const written = options.fileOf?.(el) ?? entryFile;
+    const real = await confine(absolute, projectDir, `<${el.tagName}${id0 ? ` id="${id0}"` : ""}> ${at} in ${written}`);
     if (kind !== "image" && attr(el, "data-start") === null) {
       setAttr(el, "data-start", "0");
       setAttr(el, "data-hf-auto-start", "");
@@ -140,12 +154,20 @@ export async function collectMedia(elements: Element[], timing: StaticTiming, pr
       usedIds.add(id);
       setAttr(el, "id", id);
     }
+    // Inside a sub-composition: clipped to its host's window (§2.4); nothing once the host has ended.
+    const start = timing.start(el);
+    let duration = timing.duration(el);
+    const hostEnd = options.root && kind !== "image" ? timing.hostEnd(el, options.root) : null;
+    if (hostEnd !== null) {
+      if (start >= hostEnd) continue;
+      duration = Math.min(duration ?? Infinity, hostEnd - start);
+    }
     media.push({
       kind,
       path: real,
       id,
-      start: timing.start(el),
-      duration: timing.duration(el),
+      start,
+      duration,
       mediaStart: mediaStart(el),
       playbackRate: playbackRate(el),
       loop: kind !== "image" && attr(el, "loop") !== null,

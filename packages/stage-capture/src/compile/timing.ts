@@ -76,4 +76,20 @@ export class StaticTiming {
     }
     return null;
   }
+
+  /**
+   * End of the tightest window of the composition hosts around `el` (not `root`): media inside a
+   * sub-composition is clipped to its host's end (§2.4). Null when no host bounds it.
+   */
+  hostEnd(el: Element, root: Element): number | null {
+    let end: number | null = null;
+    for (let p = parentElement(el); p && p !== root; p = parentElement(p)) {
+      if (attr(p, "data-composition-id") === null) continue;
+      const duration = this.duration(p);
+      if (duration === null) continue;
+      const e = this.start(p) + duration;
+      end = end === null ? e : Math.min(end, e);
+    }
+    return end;
+  }
 }

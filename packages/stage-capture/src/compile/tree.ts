@@ -58,3 +58,24 @@ export function toNumber(value: string | null): number | null {
   const n = Number(text);
   return Number.isFinite(n) ? n : null;
 }
+
+export function removeAttr(el: Element, name: string): void {
+  el.attrs = el.attrs.filter((a) => a.name !== name);
+}
+
+/** Appends CSS declarations to the element's inline style. */
+export function appendStyle(el: Element, declarations: string): void {
+  const style = (attr(el, "style") ?? "").trim();
+  setAttr(el, "style", style === "" ? declarations : `${style}${style.endsWith(";") ? "" : ";"} ${declarations}`);
+}
+
+/** Whether `node` is `ancestor` or lies below it. */
+export function isWithin(node: Node, ancestor: Node): boolean {
+  for (let n: Node | null = node; n; n = (n as { parentNode?: Node | null }).parentNode ?? null) if (n === ancestor) return true;
+  return false;
+}
+
+/** The text content of an element's text children (a `<script>` or `<style>`). */
+export function ownText(el: Element): string {
+  return el.childNodes.map((c) => (c.nodeName === "#text" ? (c as { value: string }).value : "")).join("");
+}

@@ -1,19 +1,36 @@
 /**
  * The in-page runtime (COMPOSITION.md §2.1, §2.2, §3): virtual time, rAF queue, GSAP / CSS / WAAPI
- * seeking and clip visibility. `pageRuntimeScript` returns self-contained JS for
+ * seeking, clip visibility and seeded randomness. `pageRuntimeScript` returns self-contained JS for
  * `page.evaluateOnNewDocument()`, so it runs before any page script.
  *
+ * Randomness (unless `seedRandom` is false, `--native-random`): `Math.random`,
+ * `crypto.getRandomValues` and `crypto.randomUUID` draw from Mulberry32, reseeded on every seek
+ * from the frame time exactly as HyperFrames' distributed renders do (COMPOSITION.md §3.6):
+ * `state = (imul(floor(ms), −1640531527) + 0x9E3779B9) | 0`, ms = t·1000, and from ms = 0 before the
+ * first seek. Frame i therefore sees the same sequence in every render, on any worker or chunk.
+ *
  * In the page: `window.__frameloom = { ready(), seek(t), errors, config, time }` and
- * `window.__hf = { get duration(), seek(t) }`.
+ * `window.__hf = { get duration(), seek(t) }`; plus HyperFrames' globals (§3.1, hfGlobals.ts) and
+ * adapter registries (§3.5, hfAdapters.ts). GSAP seeks fire callbacks as a sequential play does
+ * (seekGsap below).
  */
 import type { Fps } from "@frameloom/shared-helpers";
+import { HF_ADAPTERS_SOURCE } from "./hfAdapters.js";
+import { HF_GLOBALS_SOURCE } from "./hfGlobals.js";
 
 export interface PageRuntimeConfig {
   fps: Fps;
   compositionId: string;
   width: number;
   height: number;
+  /** hf-seek: how long a frame waits for its waitUntil() promises (default 10 000 ms). */
+  adapterWaitMs?: number;
+  /** Seeded Math.random / crypto.getRandomValues / crypto.randomUUID (default true; false: --native-random). */
+  seedRandom?: boolean;
 }
+
+/** Default per-frame wait for hf-seek waitUntil() promises (hfAdapters.ts). */
+export const ADAPTER_WAIT_MS = 10_000;
 
 /** Self-contained JS source for page.evaluateOnNewDocument(): runs before any page script. */
 export function pageRuntimeScript(config: PageRuntimeConfig): string {
@@ -22,14 +39,16 @@ export function pageRuntimeScript(config: PageRuntimeConfig): string {
     compositionId: String(config.compositionId),
     width: config.width,
     height: config.height,
+    adapterWaitMs: config.adapterWaitMs ?? ADAPTER_WAIT_MS,
+    seedRandom: config.seedRandom !== false,
   };
   // JSON is valid JS; escape "<" so the string can never close a surrounding <script>.
-  return `(${RUNTIME_SOURCE})(${JSON.stringify(safe).replace(/</g, "\\u003c")});`;
+  return `(${RUNTIME_SOURCE})(${JSON.stringify(safe).replace(/</g, "\\u003c")}, ${HF_GLOBALS_SOURCE}, ${HF_ADAPTERS_SOURCE});`;
 }
 
 // Plain ES2020 that runs in the page. Kept as a raw string (no TS helpers can leak into it).
 // Do not use template-literal interpolation or backticks inside.
-const RUNTIME_SOURCE = String.raw`function (config) {
+const RUNTIME_SOURCE = String.raw`function (config, hfGlobals, hfAdapters) {
   "use strict";
   var w = window;
   if (w.__frameloom) return;
@@ -65,6 +84,54 @@ const RUNTIME_SOURCE = String.raw`function (config) {
   try { Object.defineProperty(Performance.prototype, "now", { value: virtualNow, writable: true, configurable: true }); } catch (e) {}
   try { Object.defineProperty(w.performance, "now", { value: virtualNow, writable: true, configurable: true }); } catch (e) {}
 
+  // ---------------------------------------------------------------------------------------------
+  // Seeded randomness (§3.6): Mulberry32, reseeded from the frame time on every seek. The seed and
+  // the generator are HyperFrames' (Knuth's multiplicative hash plus the golden-ratio offset).
+
+  var rngState = 0;
+  function mulberry32() {
+    rngState |= 0; rngState = (rngState + 0x6D2B79F5) | 0;
+    var x = rngState;
+    x = Math.imul(x ^ (x >>> 15), x | 1);
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  }
+  function reseedRandom(ms) {
+    var ms32 = Math.max(0, Math.floor(Number(ms) || 0)) | 0;
+    rngState = (Math.imul(ms32, -1640531527) + 0x9E3779B9) | 0;
+  }
+  if (config.seedRandom) {
+    reseedRandom(0);
+    try { Math.random = function random() { return mulberry32(); }; } catch (e) {}
+    var cryptoObj = w.crypto;
+    if (cryptoObj && typeof cryptoObj.getRandomValues === "function") {
+      var seededGetRandomValues = function getRandomValues(arr) {
+        if (!arr || typeof arr.byteLength !== "number" || !arr.buffer) return arr;
+        var byteLen = arr.byteLength;
+        if (byteLen <= 0) return arr;
+        var view = new DataView(arr.buffer, arr.byteOffset, byteLen);
+        var i = 0;
+        for (; i + 4 <= byteLen; i += 4) view.setUint32(i, (mulberry32() * 4294967296) >>> 0, true);
+        for (; i < byteLen; i++) view.setUint8(i, (mulberry32() * 256) | 0);
+        return arr;
+      };
+      try { cryptoObj.getRandomValues = seededGetRandomValues; } catch (e) {}
+      if (typeof cryptoObj.randomUUID === "function") {
+        try {
+          cryptoObj.randomUUID = function randomUUID() {
+            var b = seededGetRandomValues(new Uint8Array(16));
+            b[6] = (b[6] & 0x0f) | 0x40;
+            b[8] = (b[8] & 0x3f) | 0x80;
+            var hex = [];
+            for (var k = 0; k < 16; k++) hex.push((b[k] + 0x100).toString(16).slice(1));
+            return hex.slice(0, 4).join("") + "-" + hex.slice(4, 6).join("") + "-" + hex.slice(6, 8).join("") + "-" +
+              hex.slice(8, 10).join("") + "-" + hex.slice(10).join("");
+          };
+        } catch (e) {}
+      }
+    }
+  }
+
   var rafQueue = [];
   var rafSeq = 0;
   w.requestAnimationFrame = function requestAnimationFrame(cb) {
@@ -97,6 +164,25 @@ const RUNTIME_SOURCE = String.raw`function (config) {
   w.addEventListener("unhandledrejection", function (event) {
     var reason = event ? event.reason : undefined;
     errors.push("unhandled rejection: " + (reason && reason.message ? reason.message : String(reason)));
+  });
+
+  // ---------------------------------------------------------------------------------------------
+  // HyperFrames globals (§3.1, hfGlobals.ts) before any page script, and the adapter registries
+  // (§3.5, hfAdapters.ts) seeked at every seek.
+
+  var hf = hfGlobals(config, {
+    seek: function (t) { return seek(t); },
+    time: function () { return compTime; },
+    duration: function () { return api.duration; },
+  });
+  var adapterTimeout = null;
+  var adapters = hfAdapters({
+    recordError: recordError,
+    timeout: function (message) { if (adapterTimeout === null) adapterTimeout = message; },
+    realSetTimeout: realSetTimeout,
+    realClearTimeout: realClearTimeout,
+    waitMs: config.adapterWaitMs,
+    startOf: function (el) { return resolveStart(el); },
   });
 
   // ---------------------------------------------------------------------------------------------
@@ -267,7 +353,36 @@ const RUNTIME_SOURCE = String.raw`function (config) {
       try { g.ticker.lagSmoothing(0); } catch (e) {}
     }
   }
-  function seekGsap(t) {
+  // Seeks run GSAP's events (.call(), onStart / onUpdate / onComplete …): totalTime(t) fires the
+  // callbacks between the previous time and t, once each. (HyperFrames then nudges to t + 0.001 and
+  // back with events suppressed; that re-arms a callback sitting exactly on t, which then fires again
+  // on the next frame, so there is no nudge here.) A timeline still at 0 renders nothing when seeked to
+  // 0, so the first seek that reaches its start forces that render: a callback at 0 fires at frame 0
+  // (of its host's window), like one anywhere else fires on the frame that lands on it.
+  // render() skips GSAP's lazy renders (a from() tween's start state waits for the next totalTime()):
+  // a throwaway seek of an empty detached timeline flushes them before and after.
+  var gsapStarted = new WeakSet();
+  var gsapFlusher = null;
+  function flushGsapLazy() {
+    var g = w.gsap;
+    if (!gsapFlusher && g && typeof g.timeline === "function") {
+      try { gsapFlusher = g.timeline({ paused: true }); if (gsapFlusher.parent && gsapFlusher.parent.remove) gsapFlusher.parent.remove(gsapFlusher); } catch (e) { gsapFlusher = null; }
+    }
+    if (gsapFlusher) gsapFlusher.totalTime(gsapFlusher.totalTime() === 0 ? 1 : 0, true);
+  }
+  function seekTimeline(tl, local) {
+    if (!gsapStarted.has(tl)) {
+      gsapStarted.add(tl);
+      if (local === 0 && typeof tl.render === "function" && tl.totalTime() === 0) {
+        flushGsapLazy();
+        tl.render(0, false, true);
+        flushGsapLazy();
+        return;
+      }
+    }
+    tl.totalTime(local);
+  }
+  function seekGsapAt(t) {
     var tls = timelines();
     var root = rootTimeline();
     if (root) {
@@ -275,8 +390,7 @@ const RUNTIME_SOURCE = String.raw`function (config) {
         if (typeof root.paused === "function") root.paused(true);
         var total = root.totalDuration();
         var target = Math.min(t, isFinite(total) ? total : t);
-        root.totalTime(target + 0.001, true);
-        root.totalTime(target, true);
+        seekTimeline(root, target);
       } catch (err) { recordError(err); }
     }
     var keys = Object.keys(tls);
@@ -291,10 +405,70 @@ const RUNTIME_SOURCE = String.raw`function (config) {
         var duration = tl.duration();
         var local = playbackStart(host) + Math.max(0, t - resolveStart(host)) * playbackRate(host);
         local = Math.min(Math.max(0, local), isFinite(duration) ? duration : local);
-        tl.totalTime(local + 0.001, true);
-        tl.totalTime(local, true);
+        if (t >= resolveStart(host)) seekTimeline(tl, local);
+        else tl.totalTime(local);
       } catch (err) { recordError(err); }
     }
+  }
+
+  // Callbacks make a timeline's page state depend on the path to t, not only on t (a .call() that
+  // increments a counter, an onUpdate that counts its calls). The path is made the same for every
+  // page: a seek forward from frame a to frame b first seeks GSAP through every frame a+1 … b-1
+  // (with the virtual clock and the random seed of each one), so a page that starts mid-timeline (a parallel worker, a
+  // retried chunk, --frames) has run the same callbacks in the same order with the same clock as a
+  // sequential render from frame 0. The capture routes only seek forward within a page. A seek
+  // backwards is GSAP's own reverse seek (callbacks fire as the playhead passes them backwards).
+  var GSAP_CALLBACKS = ["onStart", "onUpdate", "onComplete", "onRepeat", "onReverseComplete", "onInterrupt"];
+  var gsapFrame = -1;
+  function hasGsapCallback(anim) {
+    var vars = anim && anim.vars;
+    if (!vars) return false;
+    for (var i = 0; i < GSAP_CALLBACKS.length; i++) if (typeof vars[GSAP_CALLBACKS[i]] === "function") return true;
+    return false;
+  }
+  function gsapCallbackEnd() {
+    // null: no callbacks anywhere; else the time after which stepping changes nothing.
+    var tls = timelines();
+    var keys = Object.keys(tls);
+    var found = false;
+    var end = 0;
+    for (var i = 0; i < keys.length; i++) {
+      var tl = tls[keys[i]];
+      if (!isTimeline(tl)) continue;
+      var kids = typeof tl.getChildren === "function" ? tl.getChildren(true, true, true) : [];
+      var has = hasGsapCallback(tl);
+      for (var k = 0; !has && k < kids.length; k++) has = hasGsapCallback(kids[k]);
+      if (has) found = true;
+      var length = typeof tl.totalDuration === "function" ? tl.totalDuration() : tl.duration();
+      if (!isFinite(length)) return Infinity;
+      var host = findComposition(keys[i]);
+      end = Math.max(end, host && host !== rootElement() && tl !== rootTimeline() ? resolveStart(host) + length / playbackRate(host) : length);
+    }
+    return found ? end : null;
+  }
+  function seekGsap(t) {
+    var frame = Math.floor(t * rate + 1e-9);
+    if (frame > gsapFrame + 1) {
+      var end = gsapCallbackEnd();
+      if (end !== null) {
+        var savedMs = virtualMs;
+        var savedComp = compTime;
+        for (var k = gsapFrame + 1; k < frame; k++) {
+          var tk = k / rate;
+          if (tk > end + 1 / rate) break;
+          compTime = tk;
+          virtualMs = tk * 1000;
+          // Callbacks draw the same random numbers as on that frame of a sequential render.
+          if (config.seedRandom && typeof reseedRandom === "function") reseedRandom(virtualMs);
+          seekGsapAt(tk);
+        }
+        compTime = savedComp;
+        virtualMs = savedMs;
+        if (config.seedRandom && typeof reseedRandom === "function") reseedRandom(virtualMs);
+      }
+    }
+    gsapFrame = frame;
+    seekGsapAt(t);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -478,7 +652,7 @@ const RUNTIME_SOURCE = String.raw`function (config) {
       (function poll() {
         // A page that loaded no GSAP and registered no timeline by load will not register one:
         // don't hold every CSS-only composition for the whole wait.
-        var noGsap = !w.gsap && !w.__timelines;
+        var noGsap = !w.gsap && Object.keys(timelines()).length === 0;
         if (missingTimelines().length === 0 || noGsap || RealDate.now() >= deadline) resolve();
         else realSetTimeout(poll, 25);
       })();
@@ -515,6 +689,7 @@ const RUNTIME_SOURCE = String.raw`function (config) {
       if (isFinite(td)) max = Math.max(max, td);
     }
     max = Math.max(max, animationEnds());
+    max = Math.max(max, adapters.ends());
     var media = document.querySelectorAll("video, audio");
     for (var m = 0; m < media.length; m++) {
       var md = resolveDuration(media[m]);
@@ -538,11 +713,13 @@ const RUNTIME_SOURCE = String.raw`function (config) {
       .then(function () { return waitFor(settleImages(), READY_MEDIA_WAIT_MS); })
       .then(waitTimelines)
       .then(waitVideos)
+      .then(function () { return waitFor(adapters.ready(), READY_MEDIA_WAIT_MS); })
       .then(function () { return fontsReady(); })
       .then(function () {
         gsapQuiet();
         // Fixed once ready: later, seeks hide elements (display:none drops their CSS animations).
         readyDuration = computeDuration();
+        hf.markReady();
         return { duration: readyDuration };
       });
     return readyPromise;
@@ -560,15 +737,18 @@ const RUNTIME_SOURCE = String.raw`function (config) {
     var t = quantise(time);
     compTime = t;
     virtualMs = t * 1000;
+    if (config.seedRandom) reseedRandom(virtualMs);
     beginPass();
     gsapQuiet();
     seekGsap(t);
     seekAnimations(t);
     applyVisibility(t);
     seekAnimations(t); // animations (re)started by elements that just became displayed
+    var adapterWait = adapters.seek(t);
     flushRaf(virtualMs);
     startCache = null;
     var waits = [];
+    if (adapterWait) waits.push(adapterWait);
     var images = settleImages();
     if (images) waits.push(waitFor(images, SEEK_IMAGE_WAIT_MS));
     var fonts = fontsReady();
@@ -596,6 +776,8 @@ const RUNTIME_SOURCE = String.raw`function (config) {
     ready: ready,
     seek: seek,
     get time() { return compTime; },
+    /** Set (once) when an hf-seek waitUntil() promise outlived config.adapterWaitMs. */
+    get adapterTimeout() { return adapterTimeout; },
     get duration() {
       if (readyDuration !== null) return readyDuration;
       return document.readyState === "complete" ? computeDuration() : 0;
