@@ -19,6 +19,7 @@
 import type { ChildProcess } from "node:child_process";
 import { readlinkSync } from "node:fs";
 import { rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Readable, Writable } from "node:stream";
 import puppeteer, { type Browser } from "puppeteer-core";
@@ -77,10 +78,17 @@ export function chromiumCommandLine(options: Pick<LaunchOptions, "profileDir" | 
     .concat(["--remote-debugging-pipe", "about:blank"]);
 }
 
-/** Where Chromium makes its singleton dir: the work dir when the socket path fits, else TMPDIR as is. */
+/**
+ * Where Chromium makes its singleton dir: the work dir when the socket path fits, else the first
+ * of TMPDIR and /tmp where it fits (a deep TMPDIR would make Chromium fail at start). Outside the
+ * work dir the singleton dir is found from the profile's link and removed at close.
+ */
 export function chromiumTmpDir(profileDir: string): string | undefined {
+  const fits = (dir: string) => dir.length + SINGLETON_SUFFIX_LENGTH <= MAX_SOCKET_PATH;
   const workDir = path.dirname(path.resolve(profileDir));
-  return workDir.length + SINGLETON_SUFFIX_LENGTH <= MAX_SOCKET_PATH ? workDir : undefined;
+  if (fits(workDir)) return workDir;
+  const tmp = tmpdir();
+  return fits(tmp) ? undefined : "/tmp";
 }
 
 export async function launchChromium(options: LaunchOptions): Promise<LaunchedChromium> {
