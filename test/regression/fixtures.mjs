@@ -75,7 +75,6 @@ export function validateMeta(raw, file, dirName) {
   if ("crf" in rc && !(Number.isInteger(rc.crf) && rc.crf >= 0 && rc.crf <= 63)) fail("renderConfig.crf", "must be an integer 0..63");
   if ("variables" in rc) {
     if (!rc.variables || typeof rc.variables !== "object" || Array.isArray(rc.variables)) fail("renderConfig.variables", "must be an object");
-    if (Object.keys(rc.variables).length > 0) fail("renderConfig.variables", "is not supported: Frameloom has no composition variables yet (README, \"Not there yet\")");
   }
 
   if (!Array.isArray(m.expectations) || m.expectations.length === 0) {

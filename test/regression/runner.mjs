@@ -86,6 +86,7 @@ export function renderOptions(fx, output, signal) {
   if (rc.fps !== undefined) o.fps = rc.fps;
   if (rc.frames) o.frames = rc.frames;
   if (rc.crf !== undefined) o.crf = rc.crf;
+  if (rc.variables) o.variables = rc.variables;
   if (rc.hdr !== undefined) o.hdr = rc.hdr === true ? "hdr" : rc.hdr === false ? "sdr" : rc.hdr;
   if (signal) o.signal = signal;
   return o;
