@@ -1,6 +1,5 @@
 /** 6. The `frameloom` CLI: --json, --quiet, error lines and exit codes, presets, --stage replacement, progress lines. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -9,27 +8,10 @@ import { stage as captureStage } from "@frameloom/stage-capture";
 import { frameCountOf, decodeFrame } from "./helpers/media.js";
 import { counterPage, readCounter } from "./helpers/fixtures.js";
 import { leftovers, watchChromium } from "./helpers/procs.js";
-import { BIN, REPO, sandbox, type Sandbox } from "./helpers/sandbox.js";
+import { runCli } from "./helpers/cli.js";
+import { REPO, sandbox, type Sandbox } from "./helpers/sandbox.js";
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-function cli(args: string[], cwd: string, env: Record<string, string> = {}): Promise<Run> {
-  const t0 = performance.now();
-  return new Promise((resolve, reject) => {
-    // stdio pipes: stderr is not a TTY.
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "", stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr, ms: performance.now() - t0 }));
-  });
-}
+const cli = (args: string[], cwd: string, env: Record<string, string> = {}) => runCli(args, { cwd, env });
 
 describe("frameloom CLI", () => {
   let box: Sandbox;

@@ -1,22 +1,13 @@
 /** `frameloom compare` on real renders: exit 0 / 1 / 2, --json, --diff-dir, and the Node API. */
-import { spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compare, render } from "@frameloom/cli";
 import { animatedPage } from "./helpers/fixtures.js";
-import { BIN, sandbox, type Sandbox } from "./helpers/sandbox.js";
+import { runCli } from "./helpers/cli.js";
+import { sandbox, type Sandbox } from "./helpers/sandbox.js";
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "", stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[]) => runCli(args);
 
 describe("frameloom compare", () => {
   let box: Sandbox;

@@ -4,30 +4,15 @@
  * anything is allocated or started).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { BIN, REPO, page, sandbox, type Sandbox } from "./helpers/sandbox.js";
+import { REPO, page, sandbox, type Sandbox } from "./helpers/sandbox.js";
 import { leftovers, watchChromium } from "./helpers/procs.js";
+import { runCli, type CliRun } from "./helpers/cli.js";
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-function cli(args: string[], env: Record<string, string>): Promise<Run> {
-  const t0 = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "", stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr, ms: performance.now() - t0 }));
-  });
-}
+type Run = CliRun;
+const cli = (args: string[], env: Record<string, string>) => runCli(args, { env });
 
 const docs = readFileSync(path.join(REPO, "docs/errors.md"), "utf8");
 

@@ -6,7 +6,7 @@
  * key; `--strict-variables` fails on an undeclared name and on a type mismatch, naming both, before
  * any browser starts; values cannot change size, duration or fps.
  */
-import { spawn, execFile } from "node:child_process";
+import { execFile } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -14,28 +14,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { render } from "@frameloom/cli";
 import { decodeFrame, hex, near, pixel, videoStream, frameCountOf, type RgbaFrame } from "./helpers/media.js";
 import { leftovers } from "./helpers/procs.js";
-import { BIN, sandbox, type Sandbox } from "./helpers/sandbox.js";
+import { runCli } from "./helpers/cli.js";
+import { sandbox, type Sandbox } from "./helpers/sandbox.js";
 
 const run = promisify(execFile);
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-function cli(args: string[], cwd: string, env: Record<string, string>): Promise<Run> {
-  const t0 = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "", stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr, ms: performance.now() - t0 }));
-  });
-}
+const cli = (args: string[], cwd: string, env: Record<string, string>) => runCli(args, { cwd, env });
 
 const DECLARED = JSON.stringify([
   { id: "title", type: "string", label: "Title", default: "AB" },
