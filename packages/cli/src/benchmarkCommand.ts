@@ -4,8 +4,9 @@
  * process tree, time to first frame and CPU per frame; `--json` for one JSON object.
  */
 import { InvalidArgumentError, Option, type Command } from "commander";
-import { errorMessage, isFrameloomError } from "@frameloom/shared-helpers";
+import { errorMessage } from "@frameloom/shared-helpers";
 import { BENCHMARK_ROUTES, benchmark, formatBenchmarkTable, parseRoutesList, parseWorkersList, workersLabel } from "./benchmark.js";
+import { reportError } from "./reportError.js";
 
 /** Wraps a parser that throws FrameloomError into one commander reports as a usage error. */
 function asArgument<T>(parse: (text: string) => T): (text: string) => T {
@@ -65,10 +66,7 @@ export function registerBenchmarkCommand(program: Command): void {
         if (opts.json) process.stdout.write(JSON.stringify(result) + "\n");
         else process.stdout.write(formatBenchmarkTable(result) + "\n");
       } catch (error) {
-        const code = isFrameloomError(error) ? error.code : "FLM_ERR_UNKNOWN";
-        if (opts.json) process.stdout.write(JSON.stringify({ error: { code, message: errorMessage(error) } }) + "\n");
-        process.stderr.write(`frameloom: ${errorMessage(error)} [${code}]\n`);
-        process.exitCode = 1;
+        reportError(error, { json: opts.json });
       } finally {
         process.off("SIGINT", onSignal);
         process.off("SIGTERM", onSignal);

@@ -3,12 +3,13 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import cliProgress from "cli-progress";
 import { PRESETS } from "@frameloom/kernel";
-import { FrameloomError, errorMessage, isFrameloomError, type ProgressEvent } from "@frameloom/shared-helpers";
+import { FrameloomError, errorMessage, type ProgressEvent } from "@frameloom/shared-helpers";
 import { CliErrors } from "./errors.js";
 import { render } from "./render.js";
 import { fix, runChecks } from "./doctor.js";
 import { registerCompareCommand } from "./compareCommand.js";
 import { registerBenchmarkCommand } from "./benchmarkCommand.js";
+import { reportError } from "./reportError.js";
 
 function parseWorkers(value: string): number | "auto" {
   if (value === "auto") return "auto";
@@ -59,6 +60,7 @@ program
   .option("--strict-variables", "fail on undeclared variables, type mismatches and enum values outside the options", false)
   .option("--hdr", "force HDR output (HLG when the composition has no HDR source)")
   .option("--sdr", "force SDR output (HDR sources are tone-mapped)")
+  .addOption(new Option("--video-compositing <how>", "SDR video: inject frames as images (one screenshot) or layered capture + C++ compositing").choices(["inject", "layered"]))
   .addOption(new Option("--hdr-compositor <impl>", "HDR compositor: the C++ addon or the TypeScript reference").choices(["native", "reference"]).default("native"))
   .option("--stage <name=module>", "replace a stage by package name or module path (repeatable)", collectStage, {})
   .option("--json", "print one JSON object with the result", false)
@@ -113,6 +115,7 @@ program
         strict: opts.strict,
         maxPageMemory: opts.maxPageMemory,
         nativeRandom: opts.nativeRandom,
+        videoCompositing: opts.videoCompositing,
         variables: opts.variables,
         variablesFile: opts.variablesFile,
         strictVariables: opts.strictVariables,
@@ -134,10 +137,7 @@ program
       }
     } catch (error) {
       bar?.stop();
-      const code = isFrameloomError(error) ? error.code : "FLM_ERR_UNKNOWN";
-      if (opts.json) process.stdout.write(JSON.stringify({ error: { code, message: errorMessage(error) } }) + "\n");
-      process.stderr.write(`frameloom: ${errorMessage(error)} [${code}]\n`);
-      process.exitCode = 1;
+      reportError(error, { json: opts.json });
     } finally {
       process.off("SIGINT", onSignal);
       process.off("SIGTERM", onSignal);

@@ -5,7 +5,7 @@
  */
 import type { Command } from "commander";
 import { COMPARE_DEFAULTS, compare, formatCompareReport } from "@frameloom/compare";
-import { errorMessage, isFrameloomError } from "@frameloom/shared-helpers";
+import { reportError } from "./reportError.js";
 
 const num = (v: string) => (v.trim() === "" ? NaN : Number(v));
 
@@ -39,10 +39,7 @@ export function registerCompareCommand(program: Command): void {
         else process.stdout.write(formatCompareReport(result) + "\n");
         process.exitCode = result.pass ? 0 : 1;
       } catch (error) {
-        const code = isFrameloomError(error) ? error.code : "FLM_ERR_UNKNOWN";
-        if (opts.json) process.stdout.write(JSON.stringify({ error: { code, message: errorMessage(error) } }) + "\n");
-        process.stderr.write(`frameloom: ${errorMessage(error)} [${code}]\n`);
-        process.exitCode = 2;
+        reportError(error, { json: opts.json, exitCode: 2 });
       }
     });
 }

@@ -99,7 +99,9 @@ function videoComparison(a: ProbedInput, perFrame: number[], t: CompareResult["t
 export async function compare(a: string, b: string, options: CompareOptions = {}): Promise<CompareResult> {
   const t = resolveThresholds(options);
   const { signal } = options;
-  const [pa, pb] = await Promise.all([probeInput(a, "a", signal), probeInput(b, "b", signal)]);
+  // One after the other, so a bad a is always the error reported first.
+  const pa = await probeInput(a, "a", signal);
+  const pb = await probeInput(b, "b", signal);
   // One depth for both sides: a 10-bit source compared with an 8-bit one is compared in 10-bit.
   pa.bitDepth = pb.bitDepth = pa.bitDepth === 10 || pb.bitDepth === 10 ? 10 : 8;
   const thresholds = { checkpoints: t.checkpoints, minPsnr: t.minPsnr, maxFrameFailures: t.maxFrameFailures, minAudioCorrelation: t.minAudioCorrelation, maxAudioLagWindows: t.maxAudioLagWindows };
