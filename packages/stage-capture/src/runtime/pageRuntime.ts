@@ -332,16 +332,24 @@ const RUNTIME_SOURCE = String.raw`function (config, hfGlobals, hfAdapters) {
     }
     return null;
   }
-  // Window edges are float sums (0.2 + 0.1 = 0.30000000000000004, chained references add up
-  // more): compared with a microsecond of slack so an edge that falls on a frame time cuts on that
-  // frame, as HyperFrames does, not one frame late. A microsecond is far below a frame at 240 fps.
-  var EDGE_SLACK = 1e-6;
+  // Window edges as HyperFrames' render seek has them: an edge within 0.001 frame of a frame
+  // boundary snaps onto it (0.2 + 0.1 = 0.30000000000000004 → 9/30; an authored 0.4667 → 14/30),
+  // and t is compared with a few ulps of slack, so an edge on a frame time cuts on that frame.
+  function snapEdge(x) {
+    var f = x * rate, r = Math.round(f);
+    return Math.abs(f - r) <= 0.001 ? r / rate : x;
+  }
+  function nearlyEqual(a, b) {
+    return Math.abs(a - b) <= 4 * Number.EPSILON * Math.max(1, Math.abs(a), Math.abs(b));
+  }
   function inWindow(el, t) {
-    var at = t + EDGE_SLACK;
-    var start = resolveStart(el);
-    if (at < start) return false;
+    var rawStart = resolveStart(el);
+    var start = snapEdge(rawStart);
+    if (t < start && !nearlyEqual(t, start)) return false;
     var duration = resolveDuration(el);
-    return duration === null || at < start + duration;
+    if (duration === null) return true;
+    var end = snapEdge(rawStart + duration);
+    return t < end && !nearlyEqual(t, end);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -479,10 +487,12 @@ const RUNTIME_SOURCE = String.raw`function (config, hfGlobals, hfAdapters) {
   }
   function isCssAnimation(anim) { return typeof CSSAnimation !== "undefined" && anim instanceof CSSAnimation; }
   function isCssTransition(anim) { return typeof CSSTransition !== "undefined" && anim instanceof CSSTransition; }
+  // A CSS animation runs from its nearest timed element's start (itself or an ancestor clip or
+  // host), as HyperFrames' CSS adapter has it (\`el.closest("[data-start]")\`).
   function cssStart(anim) {
     var target = anim.effect && anim.effect.target;
-    if (!target || !target.hasAttribute || !target.hasAttribute("data-start")) return 0;
-    return resolveStart(target);
+    var timed = target && target.closest ? target.closest("[data-start]") : null;
+    return timed ? resolveStart(timed) : 0;
   }
   function seekAnimations(t) {
     var anims = animationsNow();
