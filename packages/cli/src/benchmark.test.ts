@@ -1,20 +1,16 @@
 import { existsSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { alignColumns, compareWithBaseline, formatBenchmarkTable, formatMarkdownTable, workersLabel } from "./benchmarkReport.js";
 import {
-  alignColumns,
   benchmark,
-  compareWithBaseline,
-  formatMarkdownTable,
   bundledExample,
-  formatBenchmarkTable,
   median,
   parseRoutesList,
   parseWorkersList,
   planCombos,
   spread,
   summarizeRuns,
-  workersLabel,
   type BenchmarkRenderFn,
   type BenchmarkResult,
   type BenchmarkRun,

@@ -5,7 +5,8 @@
  */
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { errorMessage } from "@frameloom/shared-helpers";
-import { BENCHMARK_ROUTES, benchmark, formatBenchmarkTable, parseRoutesList, parseWorkersList, workersLabel } from "./benchmark.js";
+import { BENCHMARK_ROUTES, benchmark, parseRoutesList, parseWorkersList } from "./benchmark.js";
+import { formatBenchmarkTable, workersLabel } from "./benchmarkReport.js";
 import { reportError } from "./reportError.js";
 
 /** Wraps a parser that throws FrameloomError into one commander reports as a usage error. */
