@@ -152,6 +152,37 @@ describe("a full disk", () => {
   });
 });
 
+describe("a full disk under the render's temp dir", () => {
+  const isRoot = process.getuid?.() === 0;
+  it.skipIf(!isRoot)("disk route frames onto a 24 MiB TMPDIR: exit 1, FLM_ERR_CAPTURE_DISK_FULL naming the file, nothing left", async () => {
+    const disk = path.join(box.root, "small-tmp");
+    expect(canMountTmpfs(disk), "unshare -m + mount -t tmpfs must work as root (CAP_SYS_ADMIN in the container)").toBe(true);
+    // 1080p noise (seeded Math.random: a new image every frame): about 1 MB per JPEG frame.
+    const noisy = box.project(
+      "noisy",
+      page({
+        width: 1920, height: 1080, duration: "3", extraRootAttrs: "data-no-timeline",
+        body: '<canvas id="c" width="1920" height="1080"></canvas>',
+        script: `const g = document.getElementById("c").getContext("2d");
+function draw() { const img = g.createImageData(1920, 1080); const d = new Uint32Array(img.data.buffer);
+  for (let i = 0; i < d.length; i++) d[i] = (Math.random() * 0xffffffff) | 0xff000000; g.putImageData(img, 0, 0); requestAnimationFrame(draw); }
+requestAnimationFrame(draw);`,
+      }),
+    );
+    const output = path.join(box.out, "noisy.mp4");
+    const script = 'mount -t tmpfs -o size=24m tmpfs "$1" || exit 99\nTMPDIR="$1" "$2" "$3" render "$4" -o "$5" --workers 1 --route disk --quality draft --json\necho "RC=$?"\necho "LEFT=$(ls -A "$1" | tr "\\n" " ")"\n';
+    const r = await spawnRun("unshare", ["-m", "--propagation", "private", "sh", "-c", script, "sh", disk, process.execPath, BIN, noisy, output], env());
+    const lines = r.stdout.trim().split("\n");
+    expect(lines.find((l) => l.startsWith("RC=")), r.stdout + r.stderr).toBe("RC=1");
+    const json = JSON.parse(lines[0]!);
+    expect(json.error.code, json.error.message).toBe("FLM_ERR_CAPTURE_DISK_FULL");
+    expect(json.error.message).toMatch(/temp dir is full: cannot write .*frame_\d{6}\.jpg \(ENOSPC\)/);
+    expect(lines.find((l) => l.startsWith("LEFT=")), "the temp dir was removed").toBe("LEFT=");
+    expect(existsSync(output)).toBe(false);
+    expect(box.outFiles().filter((f) => f.startsWith(".noisy")), "no partial output").toEqual([]);
+  });
+});
+
 describe("clean up", () => {
   it("leaves no processes, temp dirs or partial files", async () => {
     expect(await leftovers(box.root)).toEqual([]);

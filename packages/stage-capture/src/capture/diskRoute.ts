@@ -6,6 +6,7 @@
 import { writeFile, mkdir } from "node:fs/promises";
 import path from "node:path";
 import {
+  FrameloomError,
   frameFileName,
   runWithAdaptiveRetry,
   type CaptureSettings,
@@ -13,6 +14,22 @@ import {
   type FramesOnDisk,
 } from "@frameloom/shared-helpers";
 import type { BrowserSession } from "./browserSession.js";
+import { CaptureErrors } from "./errors.js";
+
+/** A frame file written to the render's work dir; a full disk there is a coded error, not retried. */
+async function writeFrame(file: string, data: Buffer): Promise<void> {
+  try {
+    await writeFile(file, data);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== "ENOSPC" && code !== "EDQUOT") throw error;
+    throw new FrameloomError(
+      CaptureErrors.DISK_FULL,
+      `the disk holding the render's temp dir is full: cannot write ${file} (${code}); free space there or set TMPDIR to a larger disk`,
+      { cause: error },
+    );
+  }
+}
 
 export interface DiskRouteOptions {
   range: FrameRange;
@@ -42,7 +59,7 @@ export async function captureToDisk(options: DiskRouteOptions): Promise<{ frames
             for (let i = range.from; i < range.to; i++) {
               if (done.has(i)) continue;
               const frame = await session.captureFrame(i);
-              await writeFile(path.join(options.dir, frameFileName(i, options.capture.encoding)), frame.data);
+              await writeFrame(path.join(options.dir, frameFileName(i, options.capture.encoding)), frame.data);
               done.add(i);
               options.onFrame?.(done.size);
             }
