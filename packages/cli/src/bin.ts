@@ -9,6 +9,7 @@ import { render } from "./render.js";
 import { fix, runChecks } from "./doctor.js";
 import { registerCompareCommand } from "./compareCommand.js";
 import { registerBenchmarkCommand } from "./benchmarkCommand.js";
+import { registerFontsCommand } from "./fontsCommand.js";
 import { reportError } from "./reportError.js";
 
 function parseWorkers(value: string): number | "auto" {
@@ -179,6 +180,7 @@ program
 
 registerCompareCommand(program);
 registerBenchmarkCommand(program);
+registerFontsCommand(program);
 
 program.parseAsync(process.argv).catch((error) => {
   process.stderr.write(`frameloom: ${errorMessage(error)}\n`);

@@ -33,7 +33,7 @@ export interface CompileStageResult {
 
 export async function runCompileStage(_input: unknown, ctx: StageContext): Promise<CompileStageResult> {
   const { config } = ctx;
-  const project = await compileProject(config.input, { fps: config.fps, variables: config.variables, strictVariables: config.strictVariables });
+  const project = await compileProject(config.input, { fps: config.fps, variables: config.variables, strictVariables: config.strictVariables, strict: config.strict });
   for (const warning of (project as { warnings?: string[] }).warnings ?? []) ctx.warn(warning);
   let durationSec = project.durationSec;
   if (durationSec === null) {

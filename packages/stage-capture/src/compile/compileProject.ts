@@ -12,6 +12,8 @@ import path from "node:path";
 import { defaultTreeAdapter, html as htmlNs, parse, serialize } from "parse5";
 import { FrameloomError, parseFps, type Composition, type Fps } from "@frameloom/shared-helpers";
 import { CompileErrors } from "./errors.js";
+import { localiseCdnScripts } from "./cdnScripts.js";
+import { resolveDocumentFonts, type FontResolution } from "./fonts.js";
 import { collectMedia } from "./media.js";
 import { mountCompositions, type Instance } from "./nested.js";
 import { preludeScript } from "./scriptScope.js";
@@ -36,6 +38,10 @@ export interface CompileOptions {
   variables?: VariableValues;
   /** Undeclared names, type mismatches and enum values outside `options` fail instead of warning. */
   strictVariables?: boolean;
+  /** Unresolved font families and CDN scripts without a local copy fail instead of warning (`--strict`). */
+  strict?: boolean;
+  /** Receives what each font family the document names resolved to (fonts.ts). */
+  onFonts?(fonts: FontResolution[]): void;
 }
 
 /** The reset a fragment gets when it is wrapped into a full document (§1). */
@@ -92,6 +98,10 @@ export async function compileProject(input: string, options: CompileOptions = {}
   if (mounted.instances.length > 0 || Object.keys(variables.top).length > 0 || Object.keys(variables.byComp).length > 0) {
     injectPrelude(document, preludeScript(variables.top, variables.byComp, mounted.instances));
   }
+
+  localiseCdnScripts(document, { projectDir, strict: options.strict ?? false, warnings });
+  const fonts = resolveDocumentFonts(document, { projectDir, entryFile, strict: options.strict ?? false, warnings, fileOf: (el) => mounted.origin.get(el) });
+  options.onFonts?.(fonts);
 
   const width = readSize(root, "data-width", DEFAULT_WIDTH, entryFile, warnings);
   const height = readSize(root, "data-height", DEFAULT_HEIGHT, entryFile, warnings);

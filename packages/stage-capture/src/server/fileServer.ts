@@ -2,6 +2,9 @@
  * A static file server for one project: 127.0.0.1, random port, files under `root` only
  * (traversal, encoded traversal and symlinks escaping the root → 403), Range requests (206),
  * and the compiled document served in place of the entry file.
+ * Reserved paths under `/__frameloom/` never reach the project: `fonts/<slug>/<file>.woff2` serves a
+ * bundled font file (compile/fonts.ts), `lib/<name>@<version>/<path>` a local npm copy of a CDN
+ * script (compile/cdnScripts.ts); anything else there is 404.
  */
 import { createReadStream } from "node:fs";
 import { realpath, stat } from "node:fs/promises";
@@ -10,6 +13,8 @@ import type { Socket } from "node:net";
 import path from "node:path";
 import { FrameloomError } from "@frameloom/shared-helpers";
 import { ServerErrors } from "../compile/errors.js";
+import { libFile } from "../compile/cdnScripts.js";
+import { bundledFontDir, isBundledFontFile } from "../compile/fonts.js";
 
 export interface FileServerOptions {
   /** Directory served (the project directory). */
@@ -113,6 +118,17 @@ function parseRange(header: string | undefined, size: number): ByteRange | "unsa
   return { start, end };
 }
 
+/** A reserved path's file (fonts, CDN libraries); null when there is none. */
+function reservedFile(segments: string[], root: string): string | null {
+  if (segments[0] === "fonts" && segments.length === 3) {
+    const [, slug, file] = segments as [string, string, string];
+    const dir = isBundledFontFile(slug, file) ? bundledFontDir(slug) : null;
+    return dir ? path.join(dir, "files", file) : null;
+  }
+  if (segments[0] === "lib") return libFile(segments.slice(1), root);
+  return null;
+}
+
 export async function startFileServer(options: FileServerOptions): Promise<FileServer> {
   let root: string;
   try {
@@ -143,15 +159,17 @@ export async function startFileServer(options: FileServerOptions): Promise<FileS
       res.end(req.method === "HEAD" ? undefined : entryBody);
       return;
     }
-    const candidate = path.join(root, ...segments);
-    if (!isInside(root, candidate)) return send(res, 403, "forbidden");
+    const reserved = segments[0] === "__frameloom" ? reservedFile(segments.slice(1), root) : undefined;
+    if (reserved === null) return send(res, 404, "not found");
+    const candidate = reserved ?? path.join(root, ...segments);
+    if (reserved === undefined && !isInside(root, candidate)) return send(res, 403, "forbidden");
     let real: string;
     try {
       real = await realpath(candidate);
     } catch {
       return send(res, 404, "not found");
     }
-    if (!isInside(root, real)) return send(res, 403, "forbidden");
+    if (reserved === undefined && !isInside(root, real)) return send(res, 403, "forbidden");
     const info = await stat(real).catch(() => null);
     if (!info || !info.isFile()) return send(res, 404, "not found");
 
