@@ -277,7 +277,8 @@ describe("HDR renders", () => {
   it("6d. an SDR clip in an SDR render passes through unchanged (#808080 stays 128)", async () => {
     const dir = box.project("sdrclip", hdrPage("grey.mp4"));
     await makeClip(path.join(dir, "grey.mp4"), { transfer: "sdr", width: 160, height: 90, seconds: 1, colour: "#808080" });
-    const summary = await render({ input: dir, output: out("sdrclip.mp4") });
+    // the layered path (the default for SDR is injection, test/video-styling.e2e.test.ts)
+    const summary = await render({ input: dir, output: out("sdrclip.mp4"), videoCompositing: "layered" });
     expect(summary.hdr).toBeNull();
     expect(summary.layers?.layersCaptured).toBeGreaterThan(0);
     const frame = await decodeFrame(out("sdrclip.mp4"), 3);
@@ -372,7 +373,7 @@ describe("HDR renders", () => {
                 stats.dom += 1;
                 if (layer.reused) stats.reused += 1;
                 else stats.captured += 1;
-              } else stats.rects.add(layer.rect.x);
+              } else stats.rects.add(layer.rect.x + (layer.transform?.[4] ?? 0)); // a CSS transform moves it via the matrix
             }
             yield frame;
           }

@@ -123,6 +123,23 @@ Napi::Value ComposeFrame(const Napi::CallbackInfo& info) {
             !AttrAsDouble(o, "height", &l.height) || !AttrAsDouble(o, "opacity", &l.opacity)) {
           return Fail(env, at + "missing or non-numeric video field");
         }
+        if (o.Has("affine")) {
+          if (!AttrAsInt(o, "affine", &l.affine)) return Fail(env, at + "invalid affine flag");
+          if (l.affine != 0) {
+            const struct { const char* key; double* out; uint32_t n; } arrays[] = {
+                {"m", l.m, 6}, {"inv", l.inv, 6}, {"radius", l.radius, 8}};
+            for (const auto& a : arrays) {
+              Napi::Value v = o.Get(a.key);
+              if (!v.IsArray() || v.As<Napi::Array>().Length() != a.n) return Fail(env, at + "invalid " + a.key);
+              Napi::Array arr2 = v.As<Napi::Array>();
+              for (uint32_t k = 0; k < a.n; ++k) {
+                Napi::Value e = arr2.Get(k);
+                if (!e.IsNumber()) return Fail(env, at + "non-numeric " + a.key);
+                a.out[k] = e.As<Napi::Number>().DoubleValue();
+              }
+            }
+          }
+        }
       }
     }
     // Compositor::Compose validates everything again (sizes, lengths, ranges) before touching memory.

@@ -316,6 +316,12 @@ std::string Compositor::Validate(const std::vector<LayerDesc>& layers, size_t ou
         return at + "invalid rect";
       }
       if (!std::isfinite(l.opacity) || l.opacity < 0 || l.opacity > 1) return at + "invalid opacity";
+      if (l.affine != 0) {
+        for (double v : l.m) if (!std::isfinite(v)) return at + "invalid transform";
+        for (double v : l.inv) if (!std::isfinite(v)) return at + "invalid inverse transform";
+        for (double v : l.radius) if (!std::isfinite(v) || v < 0) return at + "invalid radius";
+        if (!(std::fabs(l.m[0] * l.m[3] - l.m[1] * l.m[2]) > 1e-9)) return at + "transform is not invertible";
+      }
     } else {
       return at + "unknown layer kind";
     }
@@ -353,6 +359,82 @@ void Compositor::Place(const LayerDesc& l, Placement* p) const {
   }
 }
 
+// Same double arithmetic, in the same order, as placeAffine in placement.ts (the reference).
+void Compositor::PlaceAffine(const LayerDesc& l, Placement* p) const {
+  const double sw = l.src_width, sh = l.src_height;
+  double cx = l.x, cy = l.y, cw = l.width, ch = l.height;
+  if (l.fit != kFill) {
+    const double sx = l.width / sw, sy = l.height / sh;
+    const double s = l.fit == kCover ? std::max(sx, sy) : std::min(sx, sy);
+    cw = sw * s;
+    ch = sh * s;
+    cx = l.x + (l.width - cw) / 2;
+    cy = l.y + (l.height - ch) / 2;
+  }
+  p->cx = cx;
+  p->cy = cy;
+  p->cw = cw;
+  p->ch = ch;
+  p->left = std::max(l.x, cx);
+  p->right = std::min(l.x + l.width, cx + cw);
+  p->top = std::max(l.y, cy);
+  p->bottom = std::min(l.y + l.height, cy + ch);
+  const double* m = l.m;
+  p->scale = std::sqrt(std::fabs(m[0] * m[3] - m[1] * m[2]));
+  double bx0 = INFINITY, bx1 = -INFINITY, by0 = INFINITY, by1 = -INFINITY;
+  const double corners[4][2] = {{l.x, l.y}, {l.x + l.width, l.y}, {l.x, l.y + l.height}, {l.x + l.width, l.y + l.height}};
+  for (const auto& c : corners) {
+    const double X = m[0] * c[0] + m[2] * c[1] + m[4];
+    const double Y = m[1] * c[0] + m[3] * c[1] + m[5];
+    bx0 = std::min(bx0, X);
+    bx1 = std::max(bx1, X);
+    by0 = std::min(by0, Y);
+    by1 = std::max(by1, Y);
+  }
+  p->x0 = ClampToInt(std::floor(bx0 - 1), 0, width_);
+  p->x1 = std::max(p->x0, ClampToInt(std::ceil(bx1 + 1), 0, width_));
+  p->y0 = ClampToInt(std::floor(by0 - 1), 0, height_);
+  p->y1 = std::max(p->y0, ClampToInt(std::ceil(by1 + 1), 0, height_));
+}
+
+namespace {
+
+// Signed distance (layout px, < 0 inside) of (lx, ly) to [0, w] x [0, h] with elliptical corners r (roundedRectDistance).
+double RoundedRectDistance(double lx, double ly, double w, double h, const double* r) {
+  double rx = 0, ry = 0, ox = 0, oy = 0;
+  if (lx < r[0] && ly < r[1]) {
+    rx = r[0]; ry = r[1]; ox = rx; oy = ry;
+  } else if (lx > w - r[2] && ly < r[3]) {
+    rx = r[2]; ry = r[3]; ox = w - rx; oy = ry;
+  } else if (lx > w - r[4] && ly > h - r[5]) {
+    rx = r[4]; ry = r[5]; ox = w - rx; oy = h - ry;
+  } else if (lx < r[6] && ly > h - r[7]) {
+    rx = r[6]; ry = r[7]; ox = rx; oy = h - ry;
+  }
+  if (rx > 0 && ry > 0) {
+    const double nx = (lx - ox) / rx, ny = (ly - oy) / ry;
+    return (std::sqrt(nx * nx + ny * ny) - 1) * std::min(rx, ry);
+  }
+  return std::max(std::max(-lx, lx - w), std::max(-ly, ly - h));
+}
+
+// Coverage 0..1 of output pixel (x, y) and its nearest source pixel (placeAffine's sample()).
+double AffineSample(const LayerDesc& l, const Placement& p, int x, int y, int* sx, int* sy) {
+  const double X = x + 0.5, Y = y + 0.5;
+  const double* inv = l.inv;
+  const double u = inv[0] * X + inv[2] * Y + inv[4];
+  const double v = inv[1] * X + inv[3] * Y + inv[5];
+  if (!(u >= p.left && u < p.right && v >= p.top && v < p.bottom) && l.fit == kContain) return 0;
+  const double d = RoundedRectDistance(u - l.x, v - l.y, l.width, l.height, l.radius);
+  const double cov = std::min(1.0, std::max(0.0, 0.5 - d * p.scale));
+  if (!(cov > 0)) return 0;
+  *sx = ClampToInt(std::floor(((u - p.cx) * l.src_width) / p.cw), 0, l.src_width - 1);
+  *sy = ClampToInt(std::floor(((v - p.cy) * l.src_height) / p.ch), 0, l.src_height - 1);
+  return cov;
+}
+
+}  // namespace
+
 std::string Compositor::Compose(const std::vector<LayerDesc>& layers, uint8_t* out, size_t out_length) {
   try {
     std::lock_guard<std::mutex> frame(compose_mutex_);
@@ -365,7 +447,10 @@ std::string Compositor::Compose(const std::vector<LayerDesc>& layers, uint8_t* o
     if (!err.empty()) return err;
     if (placements_.size() < layers.size()) placements_.resize(layers.size());  // grows only with layer count
     for (size_t i = 0; i < layers.size(); ++i) {
-      if (layers[i].kind == kVideo) Place(layers[i], &placements_[i]);
+      if (layers[i].kind == kVideo) {
+        if (layers[i].affine != 0) PlaceAffine(layers[i], &placements_[i]);
+        else Place(layers[i], &placements_[i]);
+      }
     }
     layers_ = &layers;
     out_ = out;
@@ -451,7 +536,8 @@ void Compositor::CompositeRow(int y, float* lin, uint16_t* codes, uint8_t* pass,
   if (n > 0 && (*layers_)[0].kind == kVideo) {
     const LayerDesc& l = (*layers_)[0];
     const Placement& p = placements_[0];
-    covered = l.opacity >= 1.0 && l.transfer == transfer_ && p.x0 == 0 && p.x1 == width_ && y >= p.y0 && y < p.y1;
+    covered = l.affine == 0 && l.opacity >= 1.0 && l.transfer == transfer_ && p.x0 == 0 && p.x1 == width_ && y >= p.y0 &&
+              y < p.y1;
   }
   if (!covered) {
     std::memset(codes, 0, static_cast<size_t>(width_) * 6);
@@ -482,8 +568,33 @@ void Compositor::CompositeRow(int y, float* lin, uint16_t* codes, uint8_t* pass,
     }
     const Placement& p = placements_[i];
     if (y < p.y0 || y >= p.y1 || p.x0 >= p.x1 || !(l.opacity > 0)) continue;
-    const uint8_t* row = l.data + static_cast<size_t>(p.ymap[y]) * l.src_width * 6;
     const float* dec = t.decode[l.transfer].data();
+    if (l.affine != 0) {
+      // Transformed / rounded: per pixel, coverage x opacity over what is there, left in linear light.
+      const bool bt709 = l.transfer == kSdr || l.transfer == kSrgb;
+      const float* mm = bt709 == sdr_out ? nullptr : (sdr_out ? kBt2020To709 : kBt709To2020);
+      for (int x = p.x0; x < p.x1; ++x) {
+        int sx = 0, sy = 0;
+        const double cov = AffineSample(l, p, x, y, &sx, &sy);
+        if (!(cov > 0)) continue;
+        const uint8_t* s = l.data + (static_cast<size_t>(sy) * l.src_width + sx) * 6;
+        float r = dec[Load16(s)], g = dec[Load16(s + 2)], b = dec[Load16(s + 4)];
+        if (mm != nullptr) {
+          const float r2 = mm[0] * r + mm[1] * g + mm[2] * b;
+          const float g2 = mm[3] * r + mm[4] * g + mm[5] * b;
+          const float b2 = mm[6] * r + mm[7] * g + mm[8] * b;
+          r = r2;
+          g = g2;
+          b = b2;
+        }
+        const float a = static_cast<float>(l.opacity * cov);
+        PutPixel<false, false>(x, r, g, b, a, out_dec, enc, lin, codes, pass);
+        if (with_alpha) alpha[x] = a + alpha[x] * (1.0f - a);
+      }
+      any_lin = true;
+      continue;
+    }
+    const uint8_t* row = l.data + static_cast<size_t>(p.ymap[y]) * l.src_width * 6;
     const float a = static_cast<float>(l.opacity);
     const int32_t* xm = p.xmap.data();
     const bool opaque = l.opacity >= 1.0;

@@ -29,6 +29,12 @@ struct LayerDesc {
   double x = 0, y = 0, width = 0, height = 0;
   double opacity = 1.0;
   int fit = kFill;
+  // Transformed / rounded video (affine != 0): forward m and inverse inv affine [a, b, c, d, e, f] (CSS order) from the
+  // untransformed rect to output pixels, used corner radii [tl x, y, tr x, y, br x, y, bl x, y] (placement.ts).
+  int affine = 0;
+  double m[6] = {1, 0, 0, 1, 0, 0};
+  double inv[6] = {1, 0, 0, 1, 0, 0};
+  double radius[8] = {0, 0, 0, 0, 0, 0, 0, 0};
 };
 
 // Where a video layer lands: output pixels [x0, x1) x [y0, y1), source column/row per output pixel.
@@ -37,6 +43,10 @@ struct Placement {
   std::vector<int32_t> xmap;  // sized to the output width once, grown only
   std::vector<int32_t> ymap;  // sized to the output height once, grown only
   bool contiguous = false;    // xmap[x] == xmap[x0] + (x - x0): a row span can be copied as is
+  // Affine layers: [x0, x1) x [y0, y1) are the transformed box's bounds; per-pixel maths in AffineSample.
+  double cx = 0, cy = 0, cw = 0, ch = 0;          // object-fit content box
+  double left = 0, right = 0, top = 0, bottom = 0;  // content box clipped to the rect
+  double scale = 1;                                // output px per layout px
 };
 
 // One thread's working rows (two, for 4:2:0): per pixel either output-transfer 16-bit codes (pass = 1: black,
@@ -68,6 +78,7 @@ class Compositor {
   void EncodeYuvRows(int y, const uint16_t* codes) const;
   std::string Validate(const std::vector<LayerDesc>& layers, size_t out_length) const;
   void Place(const LayerDesc& layer, Placement* p) const;
+  void PlaceAffine(const LayerDesc& layer, Placement* p) const;
 
   const int width_, height_, transfer_, format_, threads_;
   // Y'CbCr matrix of the output (BT.2020 for PQ / HLG, BT.709 for sRGB): float Kr, Kb and the 16-bit luma weights.

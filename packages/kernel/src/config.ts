@@ -100,6 +100,8 @@ export const renderOptionsSchema = z
       .default(DEFAULT_MAX_PAGE_MEMORY_MB),
     /** Leave Math.random / crypto.getRandomValues native (`--native-random`): renders stop being repeatable. */
     nativeRandom: z.boolean().default(false),
+    /** SDR renders with `<video>`: inject frames as images (one screenshot) or capture layers (`--video-compositing`). */
+    videoCompositing: z.enum(["inject", "layered"]).optional(),
     /** Composition variables (COMPOSITION.md §2.5): an object, or its JSON text (`--variables`). */
     variables: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
     /** A JSON file of variables (`--variables-file`), relative to cwd; `variables` wins key by key. */
@@ -134,7 +136,7 @@ export function buildRenderConfig(options: RenderOptions, cwd = process.cwd(), d
   const hdrQuality = transfer ? HDR_QUALITY[o.quality ?? "standard"] : undefined;
   const preset = resolvePreset(presetName, {
     encode: { speed: o.speed ?? hdrQuality?.speed, crf: o.crf ?? hdrQuality?.crf },
-    capture: { quality: o.jpegQuality, maxPageMemoryMb: o.maxPageMemory, nativeRandom: o.nativeRandom },
+    capture: { quality: o.jpegQuality, maxPageMemoryMb: o.maxPageMemory, nativeRandom: o.nativeRandom, videoCompositing: o.videoCompositing },
   });
   if (o.format && preset.encode.format !== o.format) {
     throw new FrameloomError(

@@ -153,6 +153,13 @@ export interface MediaLayerPlacement {
   /** Effective opacity 0..1 (the element's and its ancestors'). */
   opacity: number;
   fit: "cover" | "contain" | "fill";
+  /**
+   * The element's own 2-D CSS transform (transform-origin and translate/rotate/scale included), as a matrix
+   * [a, b, c, d, e, f] from `rect` (its untransformed layout box) to output pixels; absent: none.
+   */
+  transform?: [number, number, number, number, number, number];
+  /** Used border radii of `rect`, px: [top-left x, y, top-right x, y, bottom-right x, y, bottom-left x, y]; absent: none. */
+  radius?: [number, number, number, number, number, number, number, number];
 }
 
 export type LayerCapture = DomLayerCapture | MediaLayerPlacement;
@@ -207,6 +214,12 @@ export interface CaptureSettings {
   maxPageMemoryMb?: number;
   /** Leave Math.random / crypto.getRandomValues native instead of seeded per frame (`--native-random`). */
   nativeRandom?: boolean;
+  /**
+   * SDR renders holding `<video>`: "inject" (default) sets each decoded frame into the page as an `<img>` styled like
+   * the video (COMPOSITION.md §4.1) and takes one screenshot; "layered" captures the DOM around the video as
+   * transparent PNG layers and composites the frames in C++ (`--video-compositing`). HDR renders are always layered.
+   */
+  videoCompositing?: "inject" | "layered";
 }
 
 export type CaptureRoute = "streaming" | "disk" | "sequential";

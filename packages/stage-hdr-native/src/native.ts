@@ -10,6 +10,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 import { HdrNativeErrors } from "./errors.js";
+import { invertAffine, usedRadii } from "./placement.js";
 import { outputLength, type Compositor, type Layer, type ResolvedOptions } from "./types.js";
 
 interface NativeLayer {
@@ -24,6 +25,11 @@ interface NativeLayer {
   width?: number;
   height?: number;
   opacity?: number;
+  /** Transformed / rounded layers: forward and inverse affine [a, b, c, d, e, f], used radii (placement.ts). */
+  affine?: number;
+  m?: number[];
+  inv?: number[];
+  radius?: number[];
 }
 interface NativeAddon {
   createCompositor(o: { width: number; height: number; transfer: number; format: number; threads: number }): unknown;
@@ -97,6 +103,14 @@ function toNative(layer: Layer): NativeLayer {
     width: layer.rect.width,
     height: layer.rect.height,
     opacity: layer.opacity ?? 1,
+    ...(layer.transform || layer.radius
+      ? {
+          affine: 1,
+          m: [...(layer.transform ?? [1, 0, 0, 1, 0, 0])],
+          inv: invertAffine(layer.transform ?? [1, 0, 0, 1, 0, 0]),
+          radius: usedRadii(layer.radius ?? [0, 0, 0, 0, 0, 0, 0, 0], layer.rect.width, layer.rect.height),
+        }
+      : {}),
   };
 }
 

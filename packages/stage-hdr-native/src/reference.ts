@@ -2,7 +2,7 @@
  * The reference compositor: the same maths as the C++ addon in plain double-precision code, no tables.
  * It is the oracle for the native tests and a (slow) fallback when the addon is not built.
  */
-import { placeLayer } from "./placement.js";
+import { placeAffine, placeLayer } from "./placement.js";
 import { BT2020_TO_BT709, BT709_TO_BT2020, REFERENCE_WHITE_NITS, transfer as tf } from "./transfer.js";
 import { outputLength, type Layer, type ResolvedOptions, type SourceTransfer } from "./types.js";
 
@@ -53,10 +53,27 @@ export function composeReference(layers: Layer[], o: ResolvedOptions): Buffer {
     }
     const a = layer.opacity ?? 1;
     if (!(a > 0)) continue;
-    const pl = placeLayer(layer.rect, layer.fit ?? "fill", layer.width, layer.height, W, H);
     const src = layer.rgb48;
     const bt709Source = layer.transfer === "sdr" || layer.transfer === "srgb";
     const M = bt709Source === sdrOut ? null : sdrOut ? BT2020_TO_BT709 : BT709_TO_BT2020;
+    if (layer.transform || layer.radius) {
+      // transformed / rounded: inverse affine per pixel centre, nearest source pixel, anti-aliased rounded-rect coverage
+      const af = placeAffine(layer.rect, layer.fit ?? "fill", layer.width, layer.height, W, H, layer.transform, layer.radius);
+      for (let y = af.y0; y < af.y1; y++) {
+        for (let x = af.x0; x < af.x1; x++) {
+          const { cov, sx, sy } = af.sample(x, y);
+          if (!(cov > 0)) continue;
+          const s = (sy * layer.width + sx) * 6;
+          let r = decodeVideo(src.readUInt16LE(s), layer.transfer);
+          let g = decodeVideo(src.readUInt16LE(s + 2), layer.transfer);
+          let b = decodeVideo(src.readUInt16LE(s + 4), layer.transfer);
+          if (M) [r, g, b] = [M[0] * r + M[1] * g + M[2] * b, M[3] * r + M[4] * g + M[5] * b, M[6] * r + M[7] * g + M[8] * b];
+          blend(y * W + x, r, g, b, a * cov);
+        }
+      }
+      continue;
+    }
+    const pl = placeLayer(layer.rect, layer.fit ?? "fill", layer.width, layer.height, W, H);
     for (let y = pl.y0; y < pl.y1; y++) {
       const rowOffset = pl.srcY(y) * layer.width * 6;
       for (let x = pl.x0; x < pl.x1; x++) {

@@ -32,6 +32,13 @@ export interface VideoLayer {
   opacity?: number;
   /** CSS object-fit, default "fill". Sampling is nearest-neighbour at pixel centres. */
   fit?: "cover" | "contain" | "fill";
+  /**
+   * 2-D affine transform [a, b, c, d, e, f] (CSS matrix order: x' = a·x + c·y + e, y' = b·x + d·y + f) from the
+   * untransformed `rect` to output pixels; must be invertible. Absent: none (the axis-aligned fast path).
+   */
+  transform?: readonly [number, number, number, number, number, number];
+  /** Border radii of `rect` (before the transform), px, ≥ 0: [tl x, tl y, tr x, tr y, br x, br y, bl x, bl y]. */
+  radius?: readonly [number, number, number, number, number, number, number, number];
 }
 
 export type Layer = DomLayer | VideoLayer;

@@ -97,5 +97,19 @@ export function validateLayers(layers: unknown, o: ResolvedOptions): asserts lay
     if (is.defined(layer.fit) && !is.inArray(layer.fit, ["cover", "contain", "fill"])) {
       throw typeError(`${at}.fit`, 'one of "cover", "contain", "fill"', layer.fit);
     }
+    if (is.defined(layer.transform)) {
+      const m = layer.transform;
+      if (!Array.isArray(m) || m.length !== 6) throw typeError(`${at}.transform`, "an array of 6 numbers [a, b, c, d, e, f]", m);
+      m.forEach((v: unknown, k) => finite(`${at}.transform[${k}]`, v));
+      const det = (m[0] as number) * (m[3] as number) - (m[1] as number) * (m[2] as number);
+      if (!(Math.abs(det) > 1e-9) || !Number.isFinite(1 / det)) throw rangeError(`${at}.transform`, "an invertible matrix", m);
+    }
+    if (is.defined(layer.radius)) {
+      const r = layer.radius;
+      if (!Array.isArray(r) || r.length !== 8) throw typeError(`${at}.radius`, "an array of 8 numbers", r);
+      r.forEach((v: unknown, k) => {
+        if (!(finite(`${at}.radius[${k}]`, v) >= 0)) throw rangeError(`${at}.radius[${k}]`, "a number ≥ 0", v);
+      });
+    }
   });
 }

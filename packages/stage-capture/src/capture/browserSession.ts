@@ -25,12 +25,14 @@ import {
   type MediaSource,
   mediaLocalTime,
 } from "@frameloom/shared-helpers";
+import { FRAME_INJECTOR_SOURCE } from "../runtime/frameInjector.js";
 import { LAYER_PLANNER_SOURCE } from "../runtime/layerPlanner.js";
 import { pageRuntimeScript } from "../runtime/pageRuntime.js";
 import { blockedKindNote, openNetworkGuard, type NetworkGuard } from "../server/networkGuard.js";
 import { CaptureErrors } from "./errors.js";
 import { launchChromium, type LaunchedChromium } from "./chromium.js";
 import { guardPage, type PageGuards } from "./pageGuards.js";
+import type { VideoFrameStore } from "./videoInject.js";
 
 export interface SessionOptions {
   composition: Composition;
@@ -47,10 +49,19 @@ export interface SessionOptions {
   layerMedia?: MediaSource[];
   /** Shared counters of DOM layer screenshots (all sessions of a render add to them). */
   stats?: { layersCaptured: number; layersReused: number; layersSkippedEmpty: number };
+  /** SDR video injection: every frame, each video's decoded frame is set into the page as an `<img>` (videoInject.ts). */
+  videoInject?: VideoFrameStore;
 }
 
 interface LayerPlan {
-  media: { id: string; rect: { x: number; y: number; width: number; height: number }; opacity: number; fit: "cover" | "contain" | "fill" }[];
+  media: {
+    id: string;
+    rect: { x: number; y: number; width: number; height: number };
+    opacity: number;
+    fit: "cover" | "contain" | "fill";
+    transform?: [number, number, number, number, number, number];
+    radius?: [number, number, number, number, number, number, number, number];
+  }[];
   /** Per DOM layer: null = always capture; "0:…" = the layer paints nothing. */
   signatures: (string | null)[];
 }
@@ -135,6 +146,7 @@ export class BrowserSession {
           seedRandom: !options.capture.nativeRandom,
         }),
       );
+      if (options.videoInject) await target.evaluateOnNewDocument(FRAME_INJECTOR_SOURCE);
       if (options.layerMedia) {
         await target.evaluateOnNewDocument(LAYER_PLANNER_SOURCE);
         await cdp.send("Emulation.setDefaultBackgroundColorOverride", { color: { r: 0, g: 0, b: 0, a: 0 } });
@@ -253,6 +265,7 @@ export class BrowserSession {
     const data = await this.guarded(
       (async () => {
         await this.seek(t);
+        if (this.options.videoInject) await this.injectVideoFrames(t);
         const shot = await this.cdp.send("Page.captureScreenshot", {
           format: capture.encoding,
           ...(capture.encoding === "jpeg" ? { quality: capture.quality } : {}),
@@ -308,6 +321,8 @@ export class BrowserSession {
               rect: placed.rect,
               opacity: placed.opacity,
               fit: placed.fit,
+              ...(placed.transform ? { transform: placed.transform } : {}),
+              ...(placed.radius ? { radius: placed.radius } : {}),
             });
           }
         }
@@ -317,6 +332,21 @@ export class BrowserSession {
       FRAME_TIMEOUT_MS,
       `frame ${index}`,
     );
+  }
+
+  /** Keys of the video frames the page holds, by video id (injection sends only changed frames). */
+  private injected = new Map<string, string>();
+
+  /** SDR video injection: sets each video's frame at time t into the page and waits until the images are decoded. */
+  private async injectVideoFrames(t: number): Promise<void> {
+    const frames = await this.options.videoInject!.framesAt(t);
+    const payload = [];
+    for (const f of frames) {
+      const src = this.injected.get(f.id) === f.key ? undefined : await f.dataUrl();
+      payload.push({ id: f.id, key: f.key, ...(src === undefined ? {} : { src }) });
+    }
+    await this.evaluate(`window.__frameloomInject.set(${JSON.stringify(payload)})`);
+    for (const f of frames) this.injected.set(f.id, f.key);
   }
 
   private count(what: "layersCaptured" | "layersReused" | "layersSkippedEmpty"): void {

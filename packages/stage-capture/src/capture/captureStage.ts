@@ -30,6 +30,7 @@ import { startFileServer } from "../server/fileServer.js";
 import { BrowserSession } from "./browserSession.js";
 import { captureToDisk } from "./diskRoute.js";
 import { streamFrames } from "./streamingRoute.js";
+import { VideoFrameStore } from "./videoInject.js";
 import { autoWorkers } from "./workers.js";
 
 export interface CaptureStageInput {
@@ -69,6 +70,19 @@ export const meta: StageMeta = {
   provides: ["capture"],
 };
 
+/** How SDR renders holding `<video>` composite it when the settings do not say (`--video-compositing`). */
+export const DEFAULT_VIDEO_COMPOSITING: "inject" | "layered" = "inject";
+
+/**
+ * SDR video injection applies: an opaque SDR render whose only layered media are videos, unless layered capture
+ * was asked for. HDR and alpha renders stay layered.
+ */
+export function injectsVideo(composition: Composition, capture: { videoCompositing?: "inject" | "layered" }): boolean {
+  const layers = composition.layers;
+  if (!layers || composition.hdr != null || layers.output !== "sdr" || layers.alpha) return false;
+  return (capture.videoCompositing ?? DEFAULT_VIDEO_COMPOSITING) === "inject";
+}
+
 export function chooseRoute(requested: CaptureRoute | "auto"): CaptureRoute {
   return requested === "auto" ? "streaming" : requested;
 }
@@ -77,7 +91,8 @@ export async function runCaptureStage(input: CaptureStageInput, ctx: StageContex
   const { composition, range } = input;
   const { config } = ctx;
   const started = performance.now();
-  const layerMedia = composition.layers ? layeredMediaOf(composition.media, composition.hdr != null) : undefined;
+  const inject = injectsVideo(composition, config.capture);
+  const layerMedia = composition.layers && !inject ? layeredMediaOf(composition.media, composition.hdr != null) : undefined;
   let route = chooseRoute(config.route);
   if (layerMedia && route !== "streaming") {
     ctx.warn(`layered capture (HDR or video) always streams: --route ${route} ignored`);
@@ -90,6 +105,9 @@ export async function runCaptureStage(input: CaptureStageInput, ctx: StageContex
       : config.workers === "auto"
         ? autoWorkers(total, composition.width, composition.height)
         : Math.min(config.workers, total);
+  const videoInject = inject
+    ? await VideoFrameStore.start({ media: composition.media, fps: composition.fps, range, dir: path.join(ctx.workDir, "video-frames"), signal: ctx.signal })
+    : undefined;
   const server = await startFileServer({
     root: composition.projectDir,
     entryUrlPath: composition.entryUrlPath,
@@ -108,6 +126,7 @@ export async function runCaptureStage(input: CaptureStageInput, ctx: StageContex
       profileDir: BrowserSession.profileDirFor(ctx.workDir, worker, attempt),
       layerMedia,
       stats,
+      videoInject,
     });
   const report = (framesDone: number) => ctx.progress({ framesDone, totalFrames: total, workers });
   report(0);
@@ -131,6 +150,7 @@ export async function runCaptureStage(input: CaptureStageInput, ctx: StageContex
         void inner
           .shutdown()
           .then(() => server.close())
+          .then(() => videoInject?.close())
           .finally(() => rejectSettled(abortError(ctx.signal)));
       },
       { once: true },
@@ -143,6 +163,7 @@ export async function runCaptureStage(input: CaptureStageInput, ctx: StageContex
         throw error;
       } finally {
         await server.close();
+        videoInject?.close();
         resolveSettled({ captureMs: performance.now() - started, workers });
       }
     }
@@ -173,6 +194,7 @@ export async function runCaptureStage(input: CaptureStageInput, ctx: StageContex
     };
   } finally {
     await server.close();
+    videoInject?.close();
   }
 }
 

@@ -123,6 +123,51 @@ export const LAYER_PLANNER_SOURCE = String.raw`(function () {
 
   var volatileTags = { CANVAS: 1, IFRAME: 1, VIDEO: 1, EMBED: 1, OBJECT: 1 };
 
+  // The element's own 2-D transform (translate, rotate, scale, transform, about transform-origin) as [a..f] from its
+  // untransformed layout box to the viewport, plus that box; null when it has none. Ancestors' transforms only move
+  // the box (their rotation/scale is not followed). 3-D transforms keep their 2-D part.
+  function ownTransform(el, cs) {
+    if (cs.transform === "none" && cs.translate === "none" && cs.rotate === "none" && cs.scale === "none") return null;
+    var props = ["transform", "translate", "rotate", "scale"];
+    var saved = props.map(function (p) { return [el.style.getPropertyValue(p), el.style.getPropertyPriority(p)]; });
+    for (var i = 0; i < props.length; i++) el.style.setProperty(props[i], "none", "important");
+    var box = el.getBoundingClientRect();
+    for (var j = 0; j < props.length; j++) {
+      if (saved[j][0]) el.style.setProperty(props[j], saved[j][0], saved[j][1]);
+      else el.style.removeProperty(props[j]);
+    }
+    var m = new DOMMatrix();
+    if (cs.translate !== "none") m = m.multiply(new DOMMatrix("translate(" + cs.translate.split(" ").slice(0, 2).join(",") + ")"));
+    if (cs.rotate !== "none") {
+      var parts = cs.rotate.split(" ");
+      m = m.multiply(new DOMMatrix("rotate(" + parts[parts.length - 1] + ")"));
+    }
+    if (cs.scale !== "none") m = m.multiply(new DOMMatrix("scale(" + cs.scale.split(" ").slice(0, 2).join(",") + ")"));
+    if (cs.transform !== "none") m = m.multiply(new DOMMatrix(cs.transform));
+    var origin = cs.transformOrigin.split(" ");
+    var ox = box.left + (parseFloat(origin[0]) || 0);
+    var oy = box.top + (parseFloat(origin[1]) || 0);
+    var f = new DOMMatrix().translate(ox, oy).multiply(m).translate(-ox, -oy);
+    if (f.a === 1 && f.b === 0 && f.c === 0 && f.d === 1 && f.e === 0 && f.f === 0) return null;
+    return { matrix: [f.a, f.b, f.c, f.d, f.e, f.f], box: { x: box.left, y: box.top, width: box.width, height: box.height } };
+  }
+
+  // Border radii [tl x, y, tr x, y, br x, y, bl x, y] in px of the layout box (percentages resolved); null when square.
+  function radii(cs, w, h) {
+    var corners = [cs.borderTopLeftRadius, cs.borderTopRightRadius, cs.borderBottomRightRadius, cs.borderBottomLeftRadius];
+    var out = [];
+    var any = false;
+    for (var i = 0; i < 4; i++) {
+      var p = String(corners[i] || "0px").split(" ");
+      var rx = p[0], ry = p.length > 1 ? p[1] : p[0];
+      var x = rx.indexOf("%") > 0 ? (parseFloat(rx) * w) / 100 : parseFloat(rx) || 0;
+      var y = ry.indexOf("%") > 0 ? (parseFloat(ry) * h) / 100 : parseFloat(ry) || 0;
+      if (x > 0 && y > 0) any = true;
+      out.push(Math.max(0, x), Math.max(0, y));
+    }
+    return any ? out : null;
+  }
+
   function plan(mediaIds) {
     reset();
     var body = document.body;
@@ -138,9 +183,13 @@ export const LAYER_PLANNER_SOURCE = String.raw`(function () {
       if (!entry || !isShown(m, entry.cs)) continue;
       var r = m.getBoundingClientRect();
       var fit = entry.cs.objectFit;
+      var tr = ownTransform(m, entry.cs);
+      var rect = tr ? tr.box : { x: r.left, y: r.top, width: r.width, height: r.height };
       media.push({
         id: mediaIds[i], el: m, key: entry.key,
-        rect: { x: r.left, y: r.top, width: r.width, height: r.height },
+        rect: rect,
+        transform: tr ? tr.matrix : null,
+        radius: radii(entry.cs, rect.width, rect.height),
         opacity: effectiveOpacity(m),
         fit: fit === "cover" || fit === "fill" ? fit : fit === "contain" ? "contain" : (m.tagName === "VIDEO" ? "contain" : "fill"),
       });
@@ -166,7 +215,12 @@ export const LAYER_PLANNER_SOURCE = String.raw`(function () {
     }
     var signatures = sigs.map(function (s, idx) { return volatile[idx] ? null : s.length + ":" + hash(s.join("\n")); });
     return {
-      media: media.map(function (m) { return { id: m.id, rect: m.rect, opacity: m.opacity, fit: m.fit }; }),
+      media: media.map(function (m) {
+        var out = { id: m.id, rect: m.rect, opacity: m.opacity, fit: m.fit };
+        if (m.transform) out.transform = m.transform;
+        if (m.radius) out.radius = m.radius;
+        return out;
+      }),
       signatures: signatures,
     };
   }

@@ -163,6 +163,8 @@ export async function runCompositeStage(input: CompositeInput, ctx: StageContext
           rect: layer.rect,
           opacity: layer.opacity,
           fit: layer.fit,
+          ...(layer.transform ? { transform: layer.transform } : {}),
+          ...(layer.radius ? { radius: layer.radius } : {}),
         });
       }
     }
