@@ -242,6 +242,29 @@ inline void Deinterleave(const Shuffles& k, const uint16_t* p, __m128i* r, __m12
 }
 #endif
 
+// object-fit: the content box of the layer's source in its rect (cx, cy, cw, ch) and that box clipped to the
+// rect (left, right, top, bottom). Same double arithmetic, in the same order, as fitContent in placement.ts.
+void FitContent(const LayerDesc& l, Placement* p) {
+  const double sw = l.src_width, sh = l.src_height;
+  double cx = l.x, cy = l.y, cw = l.width, ch = l.height;
+  if (l.fit != kFill) {
+    const double sx = l.width / sw, sy = l.height / sh;
+    const double s = l.fit == kCover ? std::max(sx, sy) : std::min(sx, sy);
+    cw = sw * s;
+    ch = sh * s;
+    cx = l.x + (l.width - cw) / 2;
+    cy = l.y + (l.height - ch) / 2;
+  }
+  p->cx = cx;
+  p->cy = cy;
+  p->cw = cw;
+  p->ch = ch;
+  p->left = std::max(l.x, cx);
+  p->right = std::min(l.x + l.width, cx + cw);
+  p->top = std::max(l.y, cy);
+  p->bottom = std::min(l.y + l.height, cy + ch);
+}
+
 }  // namespace
 
 Compositor::Compositor(int width, int height, int transfer, int format, int threads)
@@ -332,21 +355,12 @@ std::string Compositor::Validate(const std::vector<LayerDesc>& layers, size_t ou
 void Compositor::Place(const LayerDesc& l, Placement* p) const {
   // Same double arithmetic, in the same order, as placement.ts (the reference).
   const double sw = l.src_width, sh = l.src_height;
-  double cx = l.x, cy = l.y, cw = l.width, ch = l.height;
-  if (l.fit != kFill) {
-    const double sx = l.width / sw, sy = l.height / sh;
-    const double s = l.fit == kCover ? std::max(sx, sy) : std::min(sx, sy);
-    cw = sw * s;
-    ch = sh * s;
-    cx = l.x + (l.width - cw) / 2;
-    cy = l.y + (l.height - ch) / 2;
-  }
-  const double left = std::max(l.x, cx), right = std::min(l.x + l.width, cx + cw);
-  const double top = std::max(l.y, cy), bottom = std::min(l.y + l.height, cy + ch);
-  p->x0 = ClampToInt(std::ceil(left - 0.5), 0, width_);
-  p->x1 = std::max(p->x0, ClampToInt(std::ceil(right - 0.5), 0, width_));
-  p->y0 = ClampToInt(std::ceil(top - 0.5), 0, height_);
-  p->y1 = std::max(p->y0, ClampToInt(std::ceil(bottom - 0.5), 0, height_));
+  FitContent(l, p);
+  const double cx = p->cx, cy = p->cy, cw = p->cw, ch = p->ch;
+  p->x0 = ClampToInt(std::ceil(p->left - 0.5), 0, width_);
+  p->x1 = std::max(p->x0, ClampToInt(std::ceil(p->right - 0.5), 0, width_));
+  p->y0 = ClampToInt(std::ceil(p->top - 0.5), 0, height_);
+  p->y1 = std::max(p->y0, ClampToInt(std::ceil(p->bottom - 0.5), 0, height_));
   if (p->xmap.size() < static_cast<size_t>(width_)) p->xmap.resize(width_);
   if (p->ymap.size() < static_cast<size_t>(height_)) p->ymap.resize(height_);
   p->contiguous = true;
@@ -361,24 +375,7 @@ void Compositor::Place(const LayerDesc& l, Placement* p) const {
 
 // Same double arithmetic, in the same order, as placeAffine in placement.ts (the reference).
 void Compositor::PlaceAffine(const LayerDesc& l, Placement* p) const {
-  const double sw = l.src_width, sh = l.src_height;
-  double cx = l.x, cy = l.y, cw = l.width, ch = l.height;
-  if (l.fit != kFill) {
-    const double sx = l.width / sw, sy = l.height / sh;
-    const double s = l.fit == kCover ? std::max(sx, sy) : std::min(sx, sy);
-    cw = sw * s;
-    ch = sh * s;
-    cx = l.x + (l.width - cw) / 2;
-    cy = l.y + (l.height - ch) / 2;
-  }
-  p->cx = cx;
-  p->cy = cy;
-  p->cw = cw;
-  p->ch = ch;
-  p->left = std::max(l.x, cx);
-  p->right = std::min(l.x + l.width, cx + cw);
-  p->top = std::max(l.y, cy);
-  p->bottom = std::min(l.y + l.height, cy + ch);
+  FitContent(l, p);
   const double* m = l.m;
   p->scale = std::sqrt(std::fabs(m[0] * m[3] - m[1] * m[2]));
   double bx0 = INFINITY, bx1 = -INFINITY, by0 = INFINITY, by1 = -INFINITY;

@@ -43,9 +43,9 @@ struct Placement {
   std::vector<int32_t> xmap;  // sized to the output width once, grown only
   std::vector<int32_t> ymap;  // sized to the output height once, grown only
   bool contiguous = false;    // xmap[x] == xmap[x0] + (x - x0): a row span can be copied as is
-  // Affine layers: [x0, x1) x [y0, y1) are the transformed box's bounds; per-pixel maths in AffineSample.
-  double cx = 0, cy = 0, cw = 0, ch = 0;          // object-fit content box
+  double cx = 0, cy = 0, cw = 0, ch = 0;          // object-fit content box (FitContent)
   double left = 0, right = 0, top = 0, bottom = 0;  // content box clipped to the rect
+  // Affine layers: [x0, x1) x [y0, y1) are the transformed box's bounds; per-pixel maths in AffineSample.
   double scale = 1;                                // output px per layout px
 };
 

@@ -22,16 +22,8 @@ export interface Placement {
 
 const clampInt = (v: number, lo: number, hi: number): number => (!(v >= lo) ? lo : v > hi ? hi : Math.trunc(v));
 
-export function placeLayer(
-  rect: Rect,
-  fit: Fit,
-  srcWidth: number,
-  srcHeight: number,
-  outWidth: number,
-  outHeight: number,
-): Placement {
-  const sw = srcWidth;
-  const sh = srcHeight;
+/** object-fit: the content box (cx, cy, cw, ch) of a sw × sh source in `rect`, and that box clipped to the rect. */
+function fitContent(rect: Rect, fit: Fit, sw: number, sh: number) {
   let cx = rect.x;
   let cy = rect.y;
   let cw = rect.width;
@@ -45,10 +37,29 @@ export function placeLayer(
     cx = rect.x + (rect.width - cw) / 2;
     cy = rect.y + (rect.height - ch) / 2;
   }
-  const left = Math.max(rect.x, cx);
-  const right = Math.min(rect.x + rect.width, cx + cw);
-  const top = Math.max(rect.y, cy);
-  const bottom = Math.min(rect.y + rect.height, cy + ch);
+  return {
+    cx,
+    cy,
+    cw,
+    ch,
+    left: Math.max(rect.x, cx),
+    right: Math.min(rect.x + rect.width, cx + cw),
+    top: Math.max(rect.y, cy),
+    bottom: Math.min(rect.y + rect.height, cy + ch),
+  };
+}
+
+export function placeLayer(
+  rect: Rect,
+  fit: Fit,
+  srcWidth: number,
+  srcHeight: number,
+  outWidth: number,
+  outHeight: number,
+): Placement {
+  const sw = srcWidth;
+  const sh = srcHeight;
+  const { cx, cy, cw, ch, left, right, top, bottom } = fitContent(rect, fit, sw, sh);
   const x0 = clampInt(Math.ceil(left - 0.5), 0, outWidth);
   const x1 = Math.max(x0, clampInt(Math.ceil(right - 0.5), 0, outWidth));
   const y0 = clampInt(Math.ceil(top - 0.5), 0, outHeight);
@@ -113,23 +124,7 @@ export function placeAffine(
   const r = usedRadii(radius ?? [0, 0, 0, 0, 0, 0, 0, 0], rect.width, rect.height);
   const sw = srcWidth;
   const sh = srcHeight;
-  let cx = rect.x;
-  let cy = rect.y;
-  let cw = rect.width;
-  let ch = rect.height;
-  if (fit !== "fill") {
-    const sx = rect.width / sw;
-    const sy = rect.height / sh;
-    const s = fit === "cover" ? Math.max(sx, sy) : Math.min(sx, sy);
-    cw = sw * s;
-    ch = sh * s;
-    cx = rect.x + (rect.width - cw) / 2;
-    cy = rect.y + (rect.height - ch) / 2;
-  }
-  const left = Math.max(rect.x, cx);
-  const right = Math.min(rect.x + rect.width, cx + cw);
-  const top = Math.max(rect.y, cy);
-  const bottom = Math.min(rect.y + rect.height, cy + ch);
+  const { cx, cy, cw, ch, left, right, top, bottom } = fitContent(rect, fit, sw, sh);
   // output px per layout px (geometric mean of the axes' scales)
   const scale = Math.sqrt(Math.abs(m[0]! * m[3]! - m[1]! * m[2]!));
   let bx0 = Infinity;
