@@ -1,29 +1,14 @@
-import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { frameCount, isFrameloomError } from "@frameloom/shared-helpers";
 import { compileProject, FRAGMENT_RESET } from "./compileProject.js";
 import { CompileErrors } from "./errors.js";
+import { testProjects } from "./testProjects.js";
 
-let base: string;
-let counter = 0;
-
-beforeAll(async () => {
-  base = await mkdtemp(path.join(tmpdir(), "flm-compile-"));
-});
-afterAll(async () => {
-  await rm(base, { recursive: true, force: true });
-});
-
-async function project(files: Record<string, string>): Promise<string> {
-  const dir = path.join(base, `p${counter++}`);
-  for (const [name, content] of Object.entries(files)) {
-    await mkdir(path.dirname(path.join(dir, name)), { recursive: true });
-    await writeFile(path.join(dir, name), content);
-  }
-  return dir;
-}
+const projects = testProjects("flm-compile-");
+afterAll(() => projects.cleanup());
+const project = projects.project;
 
 const root = (attrs: string, inner = ""): string => `<div id="root" data-composition-id="main" ${attrs}>${inner}</div>`;
 

@@ -1,31 +1,15 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { isFrameloomError } from "@frameloom/shared-helpers";
 import { startFileServer } from "../server/fileServer.js";
 import { compileProject } from "./compileProject.js";
 import { CompileErrors } from "./errors.js";
 import { googleFontFamilies, parseFamilyList, rewriteFontDeclarations, splitFontShorthand } from "./fontCss.js";
 import type { FontResolution } from "./fonts.js";
+import { testProjects } from "./testProjects.js";
 
-let base: string;
-let counter = 0;
-beforeAll(async () => {
-  base = await mkdtemp(path.join(tmpdir(), "flm-fonts-"));
-});
-afterAll(async () => {
-  await rm(base, { recursive: true, force: true });
-});
-
-async function project(files: Record<string, string>): Promise<string> {
-  const dir = path.join(base, `p${counter++}`);
-  for (const [name, content] of Object.entries(files)) {
-    await mkdir(path.dirname(path.join(dir, name)), { recursive: true });
-    await writeFile(path.join(dir, name), content);
-  }
-  return dir;
-}
+const projects = testProjects("flm-fonts-");
+afterAll(() => projects.cleanup());
+const project = projects.project;
 const doc = (head: string, body = ""): string =>
   `<!doctype html><html><head><meta charset="utf-8">${head}</head><body><div data-composition-id="m" data-width="100" data-height="100" data-duration="1">${body}</div></body></html>`;
 

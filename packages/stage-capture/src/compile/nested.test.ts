@@ -1,31 +1,17 @@
-import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { symlink } from "node:fs/promises";
 import path from "node:path";
 import { parse } from "parse5";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { isFrameloomError } from "@frameloom/shared-helpers";
 import { compileProject } from "./compileProject.js";
 import { CompileErrors } from "./errors.js";
 import { MAX_NESTING_DEPTH } from "./nested.js";
 import { allElements, attr, type Element } from "./tree.js";
+import { testProjects } from "./testProjects.js";
 
-let base: string;
-let counter = 0;
-beforeAll(async () => {
-  base = await mkdtemp(path.join(tmpdir(), "flm-nested-"));
-});
-afterAll(async () => {
-  await rm(base, { recursive: true, force: true });
-});
-
-async function project(files: Record<string, string | Buffer>): Promise<string> {
-  const dir = path.join(base, `p${counter++}`);
-  for (const [name, content] of Object.entries(files)) {
-    await mkdir(path.dirname(path.join(dir, name)), { recursive: true });
-    await writeFile(path.join(dir, name), content);
-  }
-  return dir;
-}
+const projects = testProjects("flm-nested-");
+afterAll(() => projects.cleanup());
+const project = projects.project;
 
 const index = (body: string, head = ""): string =>
   `<!doctype html><html><head><meta charset="utf-8">${head}</head><body>` +

@@ -1,29 +1,14 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { isFrameloomError } from "@frameloom/shared-helpers";
 import { compileProject } from "./compileProject.js";
 import { CompileErrors } from "./errors.js";
 import { cssValue, isSafeUrl, typeMismatch, VariableIssues, resolveValues } from "./variables.js";
+import { testProjects } from "./testProjects.js";
 
-let base: string;
-let counter = 0;
-beforeAll(async () => {
-  base = await mkdtemp(path.join(tmpdir(), "flm-vars-"));
-});
-afterAll(async () => {
-  await rm(base, { recursive: true, force: true });
-});
-
-async function project(files: Record<string, string>): Promise<string> {
-  const dir = path.join(base, `p${counter++}`);
-  for (const [name, content] of Object.entries(files)) {
-    await mkdir(path.dirname(path.join(dir, name)), { recursive: true });
-    await writeFile(path.join(dir, name), content);
-  }
-  return dir;
-}
+const projects = testProjects("flm-vars-");
+afterAll(() => projects.cleanup());
+const project = projects.project;
 
 const DECL = JSON.stringify([
   { id: "title", type: "string", default: "Hello" },
