@@ -55,6 +55,9 @@ program
   .option("--crf <n>", "override the preset's CRF", (v) => Number(v))
   .option("--strict", "fail (instead of warn) on any network attempt outside the project, at any time", false)
   .option("--max-page-memory <MB>", "page memory cap: V8 heap and renderer RSS, in MB (default 2048)", (v) => Number(v))
+  .option("--browser <which>", "Chromium that captures: auto (headless shell when installed), shell, system, or a path", "auto")
+  .addOption(new Option("--capture-method <m>", "frame capture: auto (BeginFrame where supported), beginframe, screenshot").choices(["auto", "beginframe", "screenshot"]).default("auto"))
+  .option("--no-frame-reuse", "capture every frame even when nothing changed since the previous one")
   .option("--native-random", "leave Math.random and crypto.getRandomValues unseeded (frames stop being repeatable)", false)
   .option("--variables <json>", "composition variables as a JSON object, e.g. '{\"title\":\"Hello\"}'")
   .option("--variables-file <file>", "composition variables from a JSON file (--variables wins key by key)")
@@ -116,6 +119,9 @@ program
         strict: opts.strict,
         maxPageMemory: opts.maxPageMemory,
         nativeRandom: opts.nativeRandom,
+        browser: opts.browser,
+        captureMethod: opts.captureMethod,
+        frameReuse: opts.frameReuse,
         videoCompositing: opts.videoCompositing,
         variables: opts.variables,
         variablesFile: opts.variablesFile,

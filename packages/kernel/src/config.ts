@@ -102,6 +102,12 @@ export const renderOptionsSchema = z
     nativeRandom: z.boolean().default(false),
     /** SDR renders with `<video>`: inject frames as images (one screenshot) or capture layers (`--video-compositing`). */
     videoCompositing: z.enum(["inject", "layered"]).optional(),
+    /** Which Chromium captures (`--browser`): auto, shell, system, or an executable's path. */
+    browser: z.string().min(1, "--browser expects auto, shell, system or a path").optional(),
+    /** How frames are produced (`--capture-method`): auto (BeginFrame where the probe passes), beginframe, screenshot. */
+    captureMethod: z.enum(["auto", "beginframe", "screenshot"]).optional(),
+    /** Repeat the previous frame when nothing painted changed (default true; `--no-frame-reuse` sets false). */
+    frameReuse: z.boolean().optional(),
     /** Composition variables (COMPOSITION.md §2.5): an object, or its JSON text (`--variables`). */
     variables: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
     /** A JSON file of variables (`--variables-file`), relative to cwd; `variables` wins key by key. */
@@ -136,7 +142,12 @@ export function buildRenderConfig(options: RenderOptions, cwd = process.cwd(), d
   const hdrQuality = transfer ? HDR_QUALITY[o.quality ?? "standard"] : undefined;
   const preset = resolvePreset(presetName, {
     encode: { speed: o.speed ?? hdrQuality?.speed, crf: o.crf ?? hdrQuality?.crf },
-    capture: { quality: o.jpegQuality, maxPageMemoryMb: o.maxPageMemory, nativeRandom: o.nativeRandom, videoCompositing: o.videoCompositing },
+    capture: { quality: o.jpegQuality, maxPageMemoryMb: o.maxPageMemory, nativeRandom: o.nativeRandom,
+      videoCompositing: o.videoCompositing,
+      browser: o.browser,
+      method: o.captureMethod,
+      reuseFrames: o.frameReuse,
+    },
   });
   if (o.format && preset.encode.format !== o.format) {
     throw new FrameloomError(

@@ -220,6 +220,39 @@ export interface CaptureSettings {
    * transparent PNG layers and composites the frames in C++ (`--video-compositing`). HDR renders are always layered.
    */
   videoCompositing?: "inject" | "layered";
+  /**
+   * Which Chromium captures (`--browser`): "auto" (default) = FRAMELOOM_CHROMIUM when set, else the headless
+   * shell of the optional `@sparticuz/chromium` package when it is installed, else the system Chromium;
+   * "shell" / "system" force one; any other value is the path of a Chromium executable.
+   */
+  browser?: BrowserChoice;
+  /**
+   * How a frame is produced (`--capture-method`): "auto" (default) = BeginFrame where the browser passes the
+   * launch probe, else screenshots; "beginframe" falls back the same way but says so as a warning;
+   * "screenshot" never uses BeginFrame.
+   */
+  method?: CaptureMethodChoice;
+  /** Repeat the previous frame's bytes when nothing painted changed (default true; `--no-frame-reuse`). */
+  reuseFrames?: boolean;
+}
+
+export type BrowserChoice = "auto" | "shell" | "system" | (string & {});
+export type CaptureMethodChoice = "auto" | "beginframe" | "screenshot";
+export type CaptureMethod = "beginframe" | "screenshot";
+
+/** What captured a render (`--json` → `capture`): the browser, its version and the frame method in use. */
+export interface CaptureReport {
+  /** "shell" = the @sparticuz/chromium headless shell, "system" = the system Chromium, "path" = an explicit executable. */
+  browser: "shell" | "system" | "path";
+  executablePath: string;
+  /** The browser's product string, e.g. "HeadlessChrome/153.0.7204.0". */
+  version: string;
+  method: CaptureMethod;
+  /** Why the method is not the one asked for (a failed BeginFrame probe), when it is not. */
+  methodNote?: string;
+  /** Frames read back from Chromium, and frames whose previous bytes were repeated because nothing changed. */
+  framesCaptured: number;
+  framesReused: number;
 }
 
 export type CaptureRoute = "streaming" | "disk" | "sequential";
