@@ -43,6 +43,8 @@ const SINGLETON_SUFFIX_LENGTH = "/org.chromium.Chromium.XXXXXX/SingletonSocket".
 const MAX_SOCKET_PATH = 107;
 
 export interface LaunchOptions {
+  /** The Chromium executable (browserProvider.ts resolves it); default: the system Chromium (`findChromium`). */
+  executablePath?: string;
   /** Browser profile; its parent (the render's work dir) becomes Chromium's TMPDIR. */
   profileDir: string;
   signal: AbortSignal;
@@ -95,7 +97,7 @@ export async function launchChromium(options: LaunchOptions): Promise<LaunchedCh
   if (options.signal.aborted) throw abortError(options.signal);
   const tmp = chromiumTmpDir(options.profileDir);
   const forgetProfile = removeOnParentDeath(path.resolve(options.profileDir));
-  const child = spawnTracked(findChromium(), chromiumCommandLine(options), {
+  const child = spawnTracked(options.executablePath ?? findChromium(), chromiumCommandLine(options), {
     signal: options.signal,
     stdio: ["ignore", "ignore", "pipe", "pipe", "pipe"],
     env: tmp ? { ...process.env, TMPDIR: tmp } : process.env,
