@@ -12,7 +12,7 @@ import {
   type RenderOptions,
   type StageSpec,
 } from "@frameloom/kernel";
-import { FrameloomError, fpsToString, type ProgressEvent, type Composition } from "@frameloom/shared-helpers";
+import { FrameloomError, fpsToString, type CaptureReport, type ProgressEvent, type Composition } from "@frameloom/shared-helpers";
 import { defaultStages } from "./defaultStages.js";
 import { CliErrors } from "./errors.js";
 
@@ -41,6 +41,8 @@ export interface RenderSummary {
   warnings: string[];
   /** Layered capture only: DOM layer screenshots taken, re-used (unchanged) and skipped (empty). */
   layers?: { layersCaptured: number; layersReused: number; layersSkippedEmpty: number };
+  /** Which browser and capture method produced the frames, and how many were re-used (absent with a custom capture stage). */
+  capture?: CaptureReport;
   /** Null for SDR renders. */
   hdr: { mode: string; transfer: "pq" | "hlg"; compositor: "native" | "reference" } | null;
 }
@@ -79,7 +81,8 @@ export async function render(options: RenderApiOptions): Promise<RenderSummary> 
   const composition = values.composition as Composition;
   const range = values.range as { from: number; to: number };
   const hdr = config.hdr ? { mode: renderOptions.hdr ?? "auto", transfer: config.hdr.transfer, compositor: config.hdr.compositor } : null;
-  const capture = values.capture as { route?: string; stats?: RenderSummary["layers"] } | undefined;
+  const capture = values.capture as { route?: string; stats?: RenderSummary["layers"] & { report?: CaptureReport } } | undefined;
+  const report = capture?.stats?.report;
   const wallMs = Math.round(performance.now() - started);
   const frames = range.to - range.from;
   return {
@@ -96,7 +99,12 @@ export async function render(options: RenderApiOptions): Promise<RenderSummary> 
     preset: config.preset,
     warnings: [...detection.warnings, ...job.warnings],
     hdr,
-    layers: capture?.stats && capture.stats.layersCaptured + capture.stats.layersReused > 0 ? capture.stats : undefined,
+    layers:
+      capture?.stats && capture.stats.layersCaptured + capture.stats.layersReused > 0
+        ? { layersCaptured: capture.stats.layersCaptured, layersReused: capture.stats.layersReused, layersSkippedEmpty: capture.stats.layersSkippedEmpty }
+        : undefined,
+    // A snapshot: the report's counters are live while capture runs.
+    capture: report ? { ...report } : undefined,
   };
 }
 

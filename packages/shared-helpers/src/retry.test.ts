@@ -1,58 +1,27 @@
 import { describe, expect, it } from "vitest";
 import { FrameloomError } from "./errors.js";
-import { runWithAdaptiveRetry } from "./retry.js";
-import type { FrameRange } from "./frames.js";
+import { AdaptiveRetryPolicy } from "./retry.js";
 
 const crash = () => new FrameloomError("FLM_ERR_TEST_CRASH", "browser crashed", { retryable: true });
 
-describe("runWithAdaptiveRetry", () => {
-  it("retries a crashed worker once at the same size, then halves", async () => {
-    const done = new Set<number>();
-    const calls: { workers: number; ranges: FrameRange[] }[] = [];
-    const result = await runWithAdaptiveRetry({
-      range: { from: 0, to: 40 },
-      workers: 4,
-      isDone: (i) => done.has(i),
-      attempt: async (ranges, { workers }) => {
-        calls.push({ workers, ranges });
-        return Promise.allSettled(
-          ranges.map(async (r, w) => {
-            // Worker 0 of the first two attempts crashes halfway through its range.
-            const stopAt = calls.length <= 2 && w === 0 ? r.from + 1 : r.to;
-            for (let i = r.from; i < stopAt; i++) done.add(i);
-            if (stopAt < r.to) throw crash();
-          }),
-        );
-      },
-    });
-    expect(calls.map((c) => c.workers)).toEqual([4, 4, 2]);
-    expect(calls[1]!.ranges[0]!.from).toBe(1);
-    expect(result).toEqual({ attempts: 3, workers: 2 });
-    expect(done.size).toBe(40);
+describe("AdaptiveRetryPolicy", () => {
+  it("retries the first crash at the same worker count, then halves", () => {
+    const policy = new AdaptiveRetryPolicy({ workers: 4 });
+    expect(policy.onFailure(crash(), 4)).toEqual({ action: "reopen", workers: 4, reason: "browser crashed" });
+    // Second crash: 4 → 2, and the failing worker (one of 4 active) retires.
+    expect(policy.onFailure(crash(), 4)).toMatchObject({ action: "retire", workers: 2 });
+    // One retired: 3 active, still above 2: the next failing worker retires too (2 → 1).
+    expect(policy.onFailure(crash(), 3)).toMatchObject({ action: "retire", workers: 1 });
+    // At one worker the last worker reopens.
+    expect(policy.onFailure(crash(), 1)).toMatchObject({ action: "reopen", workers: 1 });
+    expect(policy.workers).toBe(1);
   });
 
-  it("fails at once on a non-retryable error and after maxAttempts otherwise", async () => {
-    await expect(
-      runWithAdaptiveRetry({
-        range: { from: 0, to: 4 },
-        workers: 2,
-        isDone: () => false,
-        attempt: async () => [{ status: "rejected", reason: new Error("page threw") }],
-      }),
-    ).rejects.toThrow("page threw");
-    let attempts = 0;
-    await expect(
-      runWithAdaptiveRetry({
-        range: { from: 0, to: 4 },
-        workers: 2,
-        maxAttempts: 3,
-        isDone: () => false,
-        attempt: async () => {
-          attempts++;
-          return [{ status: "rejected", reason: crash() }];
-        },
-      }),
-    ).rejects.toMatchObject({ code: "FLM_ERR_RETRY_EXHAUSTED" });
-    expect(attempts).toBe(3);
+  it("throws a non-retryable error at once and RETRY_EXHAUSTED past the limit", () => {
+    const policy = new AdaptiveRetryPolicy({ workers: 2, maxFailures: 2 });
+    expect(() => policy.onFailure(new Error("page threw"), 2)).toThrow("page threw");
+    policy.onFailure(crash(), 2);
+    policy.onFailure(crash(), 1);
+    expect(() => policy.onFailure(crash(), 1)).toThrow(expect.objectContaining({ code: "FLM_ERR_RETRY_EXHAUSTED" }));
   });
 });

@@ -1,50 +1,62 @@
-import { FrameloomError, SharedErrors, errorMessage, assertNotAborted } from "./errors.js";
-import { type FrameRange, missingRanges, rangeLength, splitRanges } from "./frames.js";
+/**
+ * Adaptive retry: the one rule every capture route follows when a worker fails.
+ *
+ * Invariants:
+ * - A non-retryable error (a page exception, a bad input) fails at once: `onFailure` throws it.
+ * - The first retryable failure of a render (a crashed browser) is retried at the same worker count:
+ *   the failing worker reopens.
+ * - Every later retryable failure halves the worker count (at least 1): the failing worker retires
+ *   when more workers than that are still active, else it reopens.
+ * - After `maxFailures` retryable failures the render fails with RETRY_EXHAUSTED, naming the last one.
+ * The policy only decides; the scheduler that owns the workers puts the unfinished frames back.
+ */
+import { FrameloomError, SharedErrors, errorMessage } from "./errors.js";
+
+export type RetryDecision =
+  /** Open a fresh session for this worker and go on. */
+  | { action: "reopen"; workers: number; reason: string }
+  /** Stop this worker; the others take over its frames. */
+  | { action: "retire"; workers: number; reason: string };
 
 export interface AdaptiveRetryOptions {
-  range: FrameRange;
+  /** Workers at the start. */
   workers: number;
-  /** Runs one attempt: one worker per range, all settled before it returns (rejections are read). */
-  attempt(ranges: FrameRange[], info: { attempt: number; workers: number }): Promise<PromiseSettledResult<void>[]>;
-  isDone(frame: number): boolean;
-  onRetry?(info: { attempt: number; workers: number; missing: FrameRange[]; reason: string }): void;
-  /** Default 4. */
-  maxAttempts?: number;
-  signal?: AbortSignal;
+  /** Retryable failures tolerated in one render (default 4). */
+  maxFailures?: number;
 }
 
-/**
- * Runs `attempt` until every frame of `range` is done. After an attempt with missing frames: a
- * worker that failed with a retryable error (a crashed browser) gets one retry at the same worker
- * count; otherwise the worker count is halved. A non-retryable error fails at once. Returns the
- * worker count in force at the end.
- */
-export async function runWithAdaptiveRetry(options: AdaptiveRetryOptions): Promise<{ attempts: number; workers: number }> {
-  const maxAttempts = options.maxAttempts ?? 4;
-  let workers = Math.max(1, Math.floor(options.workers));
-  let sameSizeRetryUsed = false;
-  let pending: FrameRange[] = [options.range];
-  for (let attempt = 1; ; attempt++) {
-    assertNotAborted(options.signal);
-    const ranges = splitRanges(pending, workers);
-    const results = await options.attempt(ranges, { attempt, workers });
-    assertNotAborted(options.signal);
-    const failures = results.flatMap((r) => (r.status === "rejected" ? [r.reason as unknown] : []));
-    const fatal = failures.find((e) => !(e instanceof FrameloomError && e.retryable));
-    if (fatal !== undefined) throw fatal;
-    pending = missingRanges(options.range, options.isDone);
-    if (pending.length === 0) return { attempts: attempt, workers };
-    const reason = failures.length ? errorMessage(failures[0]) : "frames missing after the attempt";
-    if (attempt >= maxAttempts) {
-      const missing = pending.reduce((n, r) => n + rangeLength(r), 0);
+export class AdaptiveRetryPolicy {
+  private readonly maxFailures: number;
+  private failures = 0;
+  /** The worker count the policy wants now. */
+  private target: number;
+
+  constructor(options: AdaptiveRetryOptions) {
+    this.target = Math.max(1, Math.floor(options.workers));
+    this.maxFailures = options.maxFailures ?? 4;
+  }
+
+  get workers(): number {
+    return this.target;
+  }
+
+  /**
+   * What a worker does after `error`, given how many workers are active now (the failing one
+   * included). Throws the error itself when it is not retryable, RETRY_EXHAUSTED past the limit.
+   */
+  onFailure(error: unknown, activeWorkers: number): RetryDecision {
+    if (!(error instanceof FrameloomError && error.retryable)) throw error;
+    this.failures += 1;
+    const reason = errorMessage(error);
+    if (this.failures > this.maxFailures) {
       throw new FrameloomError(
         SharedErrors.RETRY_EXHAUSTED,
-        `${missing} frame(s) still missing after ${attempt} attempt(s); last failure: ${reason}`,
-        { cause: failures[0] },
+        `capture failed ${this.failures} times; last failure: ${reason}`,
+        { cause: error },
       );
     }
-    if (failures.length > 0 && !sameSizeRetryUsed) sameSizeRetryUsed = true;
-    else workers = Math.max(1, Math.floor(workers / 2));
-    options.onRetry?.({ attempt: attempt + 1, workers, missing: pending, reason });
+    if (this.failures > 1) this.target = Math.max(1, Math.floor(Math.min(this.target, activeWorkers) / 2));
+    if (activeWorkers > this.target) return { action: "retire", workers: this.target, reason };
+    return { action: "reopen", workers: this.target, reason };
   }
 }

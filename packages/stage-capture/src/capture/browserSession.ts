@@ -17,6 +17,7 @@ import {
   abortError,
   errorMessage,
   frameTime,
+  type CaptureMethod,
   type CaptureSettings,
   type Composition,
   type Frame,
@@ -29,8 +30,11 @@ import { FRAME_INJECTOR_SOURCE } from "../runtime/frameInjector.js";
 import { LAYER_PLANNER_SOURCE } from "../runtime/layerPlanner.js";
 import { pageRuntimeScript } from "../runtime/pageRuntime.js";
 import { blockedKindNote, openNetworkGuard, type NetworkGuard } from "../server/networkGuard.js";
+import { BEGIN_FRAME_ARGS, FrameTicks, probeBeginFrame } from "./beginFrame.js";
+import type { ResolvedBrowser } from "./browserProvider.js";
 import { CaptureErrors } from "./errors.js";
 import { launchChromium, type LaunchedChromium } from "./chromium.js";
+import { BeginFrameShooter, ScreenshotShooter, type Shooter } from "./shooters.js";
 import { guardPage, type PageGuards } from "./pageGuards.js";
 import type { VideoFrameStore } from "./videoInject.js";
 
@@ -47,11 +51,31 @@ export interface SessionOptions {
   profileDir: string;
   /** HDR layered capture: these media elements become their own layers (captures are transparent PNG). */
   layerMedia?: MediaSource[];
-  /** Shared counters of DOM layer screenshots (all sessions of a render add to them). */
-  stats?: { layersCaptured: number; layersReused: number; layersSkippedEmpty: number };
+  /** Shared counters of frames and DOM layer screenshots (all sessions of a render add to them). */
+  stats?: SessionStats;
+  /** The Chromium to launch (browserProvider.ts). */
+  browser: ResolvedBrowser;
+  /** How frames are read back; "beginframe" launches with BeginFrame control and probes it once loaded. */
+  method: CaptureMethod;
+  /** Repeat the previous frame when nothing changed (BeginFrame damage, or the page's own check). */
+  reuseFrames: boolean;
   /** SDR video injection: every frame, each video's decoded frame is set into the page as an `<img>` (videoInject.ts). */
   videoInject?: VideoFrameStore;
 }
+
+export interface SessionStats {
+  framesCaptured: number;
+  framesReused: number;
+  layersCaptured: number;
+  layersReused: number;
+  layersSkippedEmpty: number;
+}
+
+/** The BeginFrame probe failed on this browser: the session was closed; open it again with screenshots. */
+export class BeginFrameUnavailable extends Error {}
+
+/** BeginFrame probe budget (enable, warm-up frame, one screenshot frame). */
+const PROBE_TIMEOUT_MS = 5000;
 
 interface LayerPlan {
   media: {
@@ -82,6 +106,8 @@ export class BrowserSession {
   private phase = "while loading";
   /** Last captured DOM layers by position, for re-use when a layer did not change. */
   private lastLayers: { signature: string | null; mediaCount: number; png: Buffer }[] = [];
+  /** How this session reads pixels back (set once the page is loaded). */
+  private shooter!: Shooter;
 
   private constructor(
     private readonly chromium: LaunchedChromium,
@@ -115,9 +141,10 @@ export class BrowserSession {
     let chromium: LaunchedChromium;
     try {
       chromium = await launchChromium({
+        executablePath: options.browser.executablePath,
         profileDir: options.profileDir,
         signal: options.signal,
-        args: network.chromiumArgs,
+        args: options.method === "beginframe" ? [...network.chromiumArgs, ...BEGIN_FRAME_ARGS] : network.chromiumArgs,
         maxHeapMb: options.capture.maxPageMemoryMb,
       });
     } catch (error) {
@@ -184,8 +211,17 @@ export class BrowserSession {
         READY_TIMEOUT_MS,
         "page load",
       );
+      if (options.method === "beginframe") {
+        const ticks = new FrameTicks((1000 * composition.fps.den) / composition.fps.num);
+        const probe = await session.guarded(probeBeginFrame(cdp, { timeoutMs: PROBE_TIMEOUT_MS, ticks }), PROBE_TIMEOUT_MS + 1000, "BeginFrame probe");
+        if (!probe.ok) throw new BeginFrameUnavailable(probe.reason);
+        session.shooter = new BeginFrameShooter(cdp, ticks);
+      } else {
+        session.shooter = new ScreenshotShooter(cdp, (expression) => session!.evaluate(expression));
+      }
+      const shooter = session.shooter;
       const ready = await session.guarded(
-        session.evaluate<{ duration: number }>("window.__frameloom.ready()"),
+        shooter.pump(session.evaluate<{ duration: number }>("window.__frameloom.ready()")),
         READY_TIMEOUT_MS,
         "readiness",
       );
@@ -200,7 +236,8 @@ export class BrowserSession {
         await chromium.close();
         await network.close();
       }
-      throw error;
+      // A protocol error while the page is set up (the browser died under us) is a retryable crash.
+      throw error instanceof FrameloomError || error instanceof BeginFrameUnavailable ? error : toCaptureError(error);
     }
   }
 
@@ -247,8 +284,10 @@ export class BrowserSession {
    * callbacks and animation code run inside the runtime's seek, which records (not rethrows) them.
    */
   private async seek(t: number): Promise<void> {
-    const { error, adapterTimeout } = await this.evaluate<{ error: string | null; adapterTimeout: string | null }>(
-      `window.__frameloom.seek(${t}).then(() => ({ error: window.__frameloom.errors.length ? String(window.__frameloom.errors[0]) : null, adapterTimeout: window.__frameloom.adapterTimeout }))`,
+    const { error, adapterTimeout } = await this.shooter.pump(
+      this.evaluate<{ error: string | null; adapterTimeout: string | null }>(
+        `window.__frameloom.seek(${t}).then(() => ({ error: window.__frameloom.errors.length ? String(window.__frameloom.errors[0]) : null, adapterTimeout: window.__frameloom.adapterTimeout }))`,
+      ),
     );
     if (error !== null) {
       throw new FrameloomError(CaptureErrors.PAGE_ERROR, `the composition page threw an exception at t=${t}s: ${error}`);
@@ -265,13 +304,10 @@ export class BrowserSession {
     const data = await this.guarded(
       (async () => {
         await this.seek(t);
-        if (this.options.videoInject) await this.injectVideoFrames(t);
-        const shot = await this.cdp.send("Page.captureScreenshot", {
-          format: capture.encoding,
-          ...(capture.encoding === "jpeg" ? { quality: capture.quality } : {}),
-          optimizeForSpeed: true,
-        });
-        return Buffer.from(shot.data, "base64");
+        if (this.options.videoInject) await this.shooter.pump(this.injectVideoFrames(t));
+        const shot = await this.shooter.shoot({ format: capture.encoding, quality: capture.quality, mayReuse: this.options.reuseFrames });
+        this.count(shot.reused ? "framesReused" : "framesCaptured");
+        return shot.data;
       })(),
       FRAME_TIMEOUT_MS,
       `frame ${index}`,
@@ -294,6 +330,7 @@ export class BrowserSession {
         const plan = await this.evaluate<LayerPlan>(`window.__frameloomLayers.plan(${JSON.stringify(media.map((m) => m.id))})`);
         const layers: LayerCapture[] = [];
         const next: typeof this.lastLayers = [];
+        let readBack = false;
         for (let k = 0; k <= plan.media.length; k++) {
           const signature = plan.signatures[k] ?? null;
           const previous = this.lastLayers[k];
@@ -305,10 +342,12 @@ export class BrowserSession {
             next[k] = previous;
           } else {
             await this.evaluate(`window.__frameloomLayers.show(${k})`);
-            const shot = await this.cdp.send("Page.captureScreenshot", { format: "png", optimizeForSpeed: true });
-            const png = Buffer.from(shot.data, "base64");
-            this.count("layersCaptured");
-            layers.push({ kind: "dom", png, reused: false });
+            // The page's own change check cannot see through show(k); BeginFrame damage can.
+            const shot = await this.shooter.shoot({ format: "png", mayReuse: this.options.reuseFrames && this.shooter.method === "beginframe" });
+            const png = shot.data;
+            readBack ||= !shot.reused;
+            this.count(shot.reused ? "layersReused" : "layersCaptured");
+            layers.push({ kind: "dom", png, reused: shot.reused });
             next[k] = { signature, mediaCount: plan.media.length, png };
           }
           const placed = plan.media[k];
@@ -327,6 +366,7 @@ export class BrowserSession {
           }
         }
         this.lastLayers = next;
+        this.count(readBack ? "framesCaptured" : "framesReused");
         return { index, layers };
       })(),
       FRAME_TIMEOUT_MS,
@@ -349,7 +389,7 @@ export class BrowserSession {
     for (const f of frames) this.injected.set(f.id, f.key);
   }
 
-  private count(what: "layersCaptured" | "layersReused" | "layersSkippedEmpty"): void {
+  private count(what: keyof SessionStats): void {
     if (this.options.stats) this.options.stats[what] += 1;
   }
 
@@ -367,8 +407,9 @@ export class BrowserSession {
     return this.chromium.process.pid;
   }
 
-  static profileDirFor(workDir: string, worker: number, attempt: number): string {
-    return path.join(workDir, `chromium-w${worker}-a${attempt}`);
+  /** `tag` tells apart a reopen of the same attempt (after a failed BeginFrame probe: "s"). */
+  static profileDirFor(workDir: string, worker: number, attempt: number, tag = ""): string {
+    return path.join(workDir, `chromium-w${worker}-a${attempt}${tag}`);
   }
 }
 

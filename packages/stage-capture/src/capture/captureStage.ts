@@ -1,20 +1,29 @@
 /**
- * Capture stage: seeks the composition in Chromium frame by frame and screenshots it.
+ * Capture stage: seeks the composition in Chromium frame by frame and reads each frame back.
  *
  * Input: the compiled `composition` and the frame `range` [from, to) to capture (the compile stage
  * guarantees 0 ≤ from < to ≤ totalFrames). Output: `capture` = { range, frames } on the streaming
  * route (an async iterable in index order, consumed by the encoder with back-pressure; `settled`
- * resolves when it is drained) or { range, framesOnDisk } on the disk/sequential routes.
+ * resolves when it is drained), { range, framesOnDisk } on the disk/sequential routes, or
+ * `layeredFrames` (layer stacks for the composite stage) on any route.
+ *
+ * Every route runs on the one capture engine (engine/engine.ts): the browser and the capture method
+ * are decided here once (`decideCapture`), the session pool applies them, the scheduler hands out
+ * ranges with the shared adaptive retry, and the sink is a stream or a directory.
  *
  * Invariants: every frame in the range is delivered exactly once, frame i shows composition time
  * frameTime(i); all browsers and the file server are closed on every exit path; a page exception
- * fails the render with the page's message; a crashed browser is retried (once per chunk on the
- * streaming route, adaptive retry on the disk route).
+ * fails the render with the page's message; a crashed browser is retried (once at the same worker
+ * count, then with half the workers); `capture.stats.report` says which browser and method captured
+ * and how many frames were re-used.
  */
 import path from "node:path";
 import {
   abortError,
+  type CaptureMethod,
+  type CaptureReport,
   type CaptureRoute,
+  type CaptureSettings,
   type Composition,
   type FrameRange,
   type FramesOnDisk,
@@ -27,9 +36,11 @@ import {
 } from "@frameloom/shared-helpers";
 import { layeredMediaOf } from "../compile/hdrMarkup.js";
 import { startFileServer } from "../server/fileServer.js";
-import { BrowserSession } from "./browserSession.js";
-import { captureToDisk } from "./diskRoute.js";
-import { streamFrames } from "./streamingRoute.js";
+import { BrowserSession, type SessionStats } from "./browserSession.js";
+import { resolveBrowser, type ResolvedBrowser } from "./browserProvider.js";
+import { captureInto, streamCapture } from "./engine/engine.js";
+import { SessionPool } from "./engine/sessionPool.js";
+import { FrameDirectory, LayerDirectory } from "./engine/sinks.js";
 import { VideoFrameStore } from "./videoInject.js";
 import { autoWorkers } from "./workers.js";
 
@@ -51,10 +62,9 @@ export interface CaptureOutput {
   stats?: CaptureStats;
 }
 
-export interface CaptureStats {
-  layersCaptured: number;
-  layersReused: number;
-  layersSkippedEmpty: number;
+export interface CaptureStats extends SessionStats {
+  /** Which browser and method captured, and the frame counts (`--json` → `capture`); set when capture starts. */
+  report?: CaptureReport;
 }
 
 export interface CaptureStageResult {
@@ -87,17 +97,35 @@ export function chooseRoute(requested: CaptureRoute | "auto"): CaptureRoute {
   return requested === "auto" ? "streaming" : requested;
 }
 
+export interface CaptureDecision {
+  browser: ResolvedBrowser;
+  /** The method sessions open with; a failed BeginFrame probe still turns it into screenshots. */
+  method: CaptureMethod;
+  note?: string;
+}
+
+/**
+ * The browser and the capture method, decided once per render. BeginFrame needs a headless shell:
+ * the system Chromium runs new headless, which has no HeadlessExperimental domain, so "auto" does
+ * not try it there; an explicit "beginframe" is tried anyway (the probe decides).
+ */
+export async function decideCapture(settings: Pick<CaptureSettings, "browser" | "method">): Promise<CaptureDecision> {
+  const browser = await resolveBrowser(settings.browser ?? "auto");
+  const asked = settings.method ?? "auto";
+  if (asked === "screenshot") return { browser, method: "screenshot" };
+  if (asked === "auto" && browser.kind === "system") {
+    return { browser, method: "screenshot", note: "the system Chromium has no BeginFrame (install @sparticuz/chromium for the headless shell)" };
+  }
+  return { browser, method: "beginframe" };
+}
+
 export async function runCaptureStage(input: CaptureStageInput, ctx: StageContext): Promise<CaptureStageResult> {
   const { composition, range } = input;
   const { config } = ctx;
   const started = performance.now();
   const inject = injectsVideo(composition, config.capture);
   const layerMedia = composition.layers && !inject ? layeredMediaOf(composition.media, composition.hdr != null) : undefined;
-  let route = chooseRoute(config.route);
-  if (layerMedia && route !== "streaming") {
-    ctx.warn(`layered capture (HDR or video) always streams: --route ${route} ignored`);
-    route = "streaming";
-  }
+  const route = chooseRoute(config.route);
   const total = range.to - range.from;
   let workers =
     route === "sequential"
@@ -105,6 +133,7 @@ export async function runCaptureStage(input: CaptureStageInput, ctx: StageContex
       : config.workers === "auto"
         ? autoWorkers(total, composition.width, composition.height)
         : Math.min(config.workers, total);
+  const decision = await decideCapture(config.capture);
   const videoInject = inject
     ? await VideoFrameStore.start({ media: composition.media, fps: composition.fps, range, dir: path.join(ctx.workDir, "video-frames"), signal: ctx.signal })
     : undefined;
@@ -113,23 +142,67 @@ export async function runCaptureStage(input: CaptureStageInput, ctx: StageContex
     entryUrlPath: composition.entryUrlPath,
     entryHtml: composition.html,
   });
-  const stats: CaptureStats = { layersCaptured: 0, layersReused: 0, layersSkippedEmpty: 0 };
-  const openSession = (worker: number, attempt: number) =>
-    BrowserSession.open({
-      composition,
-      entryUrl: server.entryUrl,
-      origin: server.origin,
-      capture: config.capture,
-      strict: config.strict,
-      warn: ctx.warn,
-      signal: ctx.signal,
-      profileDir: BrowserSession.profileDirFor(ctx.workDir, worker, attempt),
-      layerMedia,
-      stats,
-      videoInject,
-    });
-  const report = (framesDone: number) => ctx.progress({ framesDone, totalFrames: total, workers });
-  report(0);
+  const closeServices = async () => {
+    await server.close();
+    videoInject?.close();
+  };
+  const stats: CaptureStats = { framesCaptured: 0, framesReused: 0, layersCaptured: 0, layersReused: 0, layersSkippedEmpty: 0 };
+  const pool = new SessionPool({
+    method: decision.method,
+    methodNote: decision.note,
+    warn: ctx.warn,
+    signal: ctx.signal,
+    open: (worker, attempt, method, tag) =>
+      BrowserSession.open({
+        composition,
+        entryUrl: server.entryUrl,
+        origin: server.origin,
+        capture: config.capture,
+        strict: config.strict,
+        warn: ctx.warn,
+        signal: ctx.signal,
+        profileDir: BrowserSession.profileDirFor(ctx.workDir, worker, attempt, tag),
+        layerMedia,
+        stats,
+        videoInject,
+        browser: decision.browser,
+        method,
+        reuseFrames: config.capture.reuseFrames !== false,
+      }),
+  });
+  // Filled in as capture runs: the method may still change at the first session's probe.
+  const report: CaptureReport = {
+    browser: decision.browser.kind,
+    executablePath: decision.browser.executablePath,
+    version: decision.browser.version,
+    get method() {
+      return pool.method;
+    },
+    get methodNote() {
+      return pool.methodNote;
+    },
+    get framesCaptured() {
+      return stats.framesCaptured;
+    },
+    get framesReused() {
+      return stats.framesReused;
+    },
+  };
+  stats.report = report;
+  const report0 = (framesDone: number) => ctx.progress({ framesDone, totalFrames: total, workers });
+  report0(0);
+  const engine = {
+    range,
+    workers,
+    pool,
+    signal: ctx.signal,
+    onFrame: report0,
+    onWorkersChanged: (next: number, reason: string) => {
+      workers = next;
+      ctx.warn(`capture retry with ${next} worker(s): ${reason}`);
+      ctx.progress({ framesDone: 0, totalFrames: total, workers: next, message: "retry" });
+    },
+  };
 
   if (route === "streaming") {
     let resolveSettled!: (v: { captureMs: number; workers: number }) => void;
@@ -138,19 +211,17 @@ export async function runCaptureStage(input: CaptureStageInput, ctx: StageContex
       resolveSettled = res;
       rejectSettled = rej;
     });
-    const common = { range, workers, openSession, signal: ctx.signal, onFrame: report };
-    const inner = layerMedia
-      ? streamFrames<LayeredFrame>({ ...common, capture: (s, i) => s.captureLayered(i) })
-      : streamFrames<Frame>({ ...common, capture: (s, i) => s.captureFrame(i) });
+    const run = layerMedia
+      ? streamCapture<LayeredFrame>({ ...engine, capture: (s, i) => s.captureLayered(i) })
+      : streamCapture<Frame>({ ...engine, capture: (s, i) => s.captureFrame(i) });
     // On abort (a later stage failed, or the user cancelled) close the browsers first, then settle:
     // the kernel removes the work dir (browser profiles) only after `settled`.
     ctx.signal.addEventListener(
       "abort",
       () => {
-        void inner
+        void run
           .shutdown()
-          .then(() => server.close())
-          .then(() => videoInject?.close())
+          .then(closeServices)
           .finally(() => rejectSettled(abortError(ctx.signal)));
       },
       { once: true },
@@ -162,39 +233,33 @@ export async function runCaptureStage(input: CaptureStageInput, ctx: StageContex
         rejectSettled(error);
         throw error;
       } finally {
-        await server.close();
-        videoInject?.close();
+        await closeServices();
         resolveSettled({ captureMs: performance.now() - started, workers });
       }
     }
     const capture: CaptureOutput = layerMedia
-      ? { range, route, layeredFrames: frames(inner as AsyncGenerator<LayeredFrame>), stats }
-      : { range, route, frames: frames(inner as AsyncGenerator<Frame>), stats };
+      ? { range, route, layeredFrames: frames(run.items as AsyncGenerator<LayeredFrame>), stats }
+      : { range, route, frames: frames(run.items as AsyncGenerator<Frame>), stats };
     return { capture, settled };
   }
 
   try {
-    const result = await captureToDisk({
-      range,
-      workers,
-      dir: path.join(ctx.workDir, "frames"),
-      capture: config.capture,
-      openSession,
-      signal: ctx.signal,
-      onFrame: report,
-      onWorkersChanged: (next, reason) => {
-        workers = next;
-        ctx.warn(`capture retry with ${next} worker(s): ${reason}`);
-        ctx.progress({ framesDone: 0, totalFrames: total, workers: next, message: "retry" });
-      },
-    });
+    if (layerMedia) {
+      const dir = await LayerDirectory.create(path.join(ctx.workDir, "layers"), range);
+      await captureInto<LayeredFrame>({ ...engine, capture: (s, i) => s.captureLayered(i), put: (f) => dir.put(f) });
+      return {
+        capture: { range, route, layeredFrames: dir.frames(), stats },
+        settled: Promise.resolve({ captureMs: performance.now() - started, workers }),
+      };
+    }
+    const dir = await FrameDirectory.create(path.join(ctx.workDir, "frames"), config.capture.encoding, range);
+    await captureInto<Frame>({ ...engine, capture: (s, i) => s.captureFrame(i), put: (f) => dir.put(f) });
     return {
-      capture: { range, route, framesOnDisk: result.framesOnDisk },
-      settled: Promise.resolve({ captureMs: performance.now() - started, workers: result.workers }),
+      capture: { range, route, framesOnDisk: dir.framesOnDisk, stats },
+      settled: Promise.resolve({ captureMs: performance.now() - started, workers }),
     };
   } finally {
-    await server.close();
-    videoInject?.close();
+    await closeServices();
   }
 }
 

@@ -21,6 +21,7 @@ import {
 import { assertDurationLimit, compileProject } from "../compile/compileProject.js";
 import { layeredMediaOf, prepareLayeredMarkup } from "../compile/hdrMarkup.js";
 import { startFileServer } from "../server/fileServer.js";
+import { resolveBrowser } from "./browserProvider.js";
 import { BrowserSession } from "./browserSession.js";
 import { CaptureErrors } from "./errors.js";
 
@@ -88,6 +89,10 @@ async function probeDuration(composition: Composition, ctx: StageContext): Promi
       warn: ctx.warn,
       signal: ctx.signal,
       profileDir: BrowserSession.profileDirFor(ctx.workDir, 99, 0),
+      // Only the duration is read: no frame is captured, so no BeginFrame probe either.
+      browser: await resolveBrowser(ctx.config.capture.browser ?? "auto"),
+      method: "screenshot",
+      reuseFrames: false,
     });
     try {
       return session.duration;
