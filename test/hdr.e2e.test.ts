@@ -170,6 +170,8 @@ describe("HDR renders", () => {
     expect(r.json.hdr).toEqual({ mode: "auto", transfer: "pq", compositor: "native" });
     expect(r.json.preset).toBe("hdr10");
     expect(r.json.frames).toBe(15);
+    // The default browser is the headless shell (a dependency): layered capture runs on BeginFrame.
+    expect(r.json.capture).toMatchObject({ browser: "shell", method: "beginframe" });
     const s = await probeVideo(out("pq.mp4"));
     expect(s).toMatchObject({
       codec_name: "hevc",
@@ -215,6 +217,24 @@ describe("HDR renders", () => {
 
   it("4. paint order holds with 2 workers too (z-index, tree order, z-index −1, opacity 0.5)", async () => {
     checkLayout(await decodeYuv10(out("pq-w2.mp4")), pqClip, WHITE_PQ);
+  });
+
+  it("4b. layered capture on the disk route with 2 workers equals the streaming route", async () => {
+    expect(pqOut, "test 1 output").toBeDefined();
+    const summary = await render({ input: pqDir, output: out("pq-disk-w2.mp4"), workers: 2, route: "disk" });
+    expect([summary.route, summary.workers]).toEqual(["disk", 2]);
+    const cmp = compareVideos(pqOut, await decodeYuv10(out("pq-disk-w2.mp4")));
+    console.log(`streaming vs disk (2 workers): max diff ${cmp.maxDiff}, min Y PSNR ${cmp.minPsnr}`);
+    expect(cmp.maxDiff === 0 || cmp.minPsnr >= 50, JSON.stringify(cmp)).toBe(true);
+  });
+
+  it("4c. the system Chromium (screenshots) gives the frames the headless shell (BeginFrame) gives", async () => {
+    expect(pqOut, "test 1 output").toBeDefined();
+    const summary = await render({ input: pqDir, output: out("pq-system.mp4"), workers: 1, browser: "system" });
+    expect(summary.capture).toMatchObject({ browser: "system", method: "screenshot" });
+    const cmp = compareVideos(pqOut, await decodeYuv10(out("pq-system.mp4")));
+    console.log(`shell vs system Chromium: max diff ${cmp.maxDiff}, min Y PSNR ${cmp.minPsnr}`);
+    expect(cmp.maxDiff === 0 || cmp.minPsnr >= 50, JSON.stringify(cmp)).toBe(true);
   });
 
   it("5a. the reference compositor composites the native frames (pre-encode, ±1 code)", async () => {
