@@ -168,17 +168,19 @@ program
 
 program
   .command("doctor")
-  .description("check Chromium, ffmpeg encoders, fonts and the HDR addon; --fix installs missing Debian packages (root)")
+  .description("check Chromium, the browser and capture method a render uses, ffmpeg encoders, fonts and the HDR addon; --fix installs missing Debian packages (root)")
   .option("--fix", "install missing system packages with apt-get", false)
   .option("--json", "print JSON", false)
+  .option("--browser <which>", "browser to check: auto, shell (@sparticuz/chromium), system, or an executable's path", "auto")
   .action(async (opts) => {
-    let checks = await runChecks();
+    const checkOptions = { browser: opts.browser as string };
+    let checks = await runChecks(checkOptions);
     if (opts.fix && checks.some((c) => !c.ok && c.packages?.length)) {
       fix(checks, (line) => process.stderr.write(`doctor: ${line}\n`));
-      checks = await runChecks();
+      checks = await runChecks(checkOptions);
     }
     if (opts.json) process.stdout.write(JSON.stringify(checks, null, 2) + "\n");
-    else for (const c of checks) process.stdout.write(`${c.ok ? "ok  " : "FAIL"} ${c.name.padEnd(10)} ${c.detail}\n`);
+    else for (const c of checks) process.stdout.write(`${c.ok ? "ok  " : "FAIL"} ${c.name.padEnd(14)} ${c.detail}\n`);
     // The HDR addon is optional for SDR renders: only the render essentials decide the exit code.
     const essential = checks.filter((c) => c.name !== "hdr-addon");
     if (essential.some((c) => !c.ok)) process.exitCode = 1;

@@ -1,10 +1,16 @@
 /**
- * `frameloom doctor [--fix]`: checks what a render needs (Chromium, ffmpeg and its encoders,
+ * `frameloom doctor [--fix] [--browser <which>]`: checks what a render needs (Chromium, the
+ * browser `--browser` resolves to and the capture method it allows, ffmpeg and its encoders,
  * ffprobe, fonts, the HDR addon) and, with --fix as root on Debian/Ubuntu, installs what is missing
  * with apt-get.
+ *
+ * "capture method" launches the resolved browser with the BeginFrame flags, as a render does, and
+ * runs the BeginFrame probe on a data: page: "beginframe" when it passes, else "screenshot" with
+ * the probe's reason. Both are fine for a render (ok); only a browser that does not start fails.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { errorMessage, findChromium, findFfmpeg, findFfprobe, which } from "@frameloom/shared-helpers";
+import { errorMessage, findChromium, findFfmpeg, findFfprobe, which, type BrowserChoice } from "@frameloom/shared-helpers";
+import { probeBrowserBeginFrame, resolveBrowser, type ResolvedBrowser } from "@frameloom/stage-capture";
 
 export interface Check {
   name: string;
@@ -20,7 +26,15 @@ function run(command: string, args: string[]): string {
   return execFileSync(command, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 30_000 });
 }
 
-export async function runChecks(): Promise<Check[]> {
+export interface CheckOptions {
+  /**
+   * Adds the "browser" and "capture method" checks for this `--browser` choice (the CLI always
+   * passes one, "auto" by default). Omitted: they are skipped, as they launch a browser.
+   */
+  browser?: BrowserChoice;
+}
+
+export async function runChecks(options: CheckOptions = {}): Promise<Check[]> {
   const checks: Check[] = [];
   try {
     const chromium = findChromium();
@@ -29,6 +43,7 @@ export async function runChecks(): Promise<Check[]> {
   } catch (error) {
     checks.push({ name: "chromium", ok: false, detail: errorMessage(error), packages: ["chromium"] });
   }
+  if (options.browser !== undefined) checks.push(...(await browserChecks(options.browser)));
   try {
     const ffmpeg = findFfmpeg();
     const encoders = run(ffmpeg, ["-hide_banner", "-encoders"]);
@@ -59,6 +74,32 @@ export async function runChecks(): Promise<Check[]> {
     checks.push({ name: "fonts", ok: false, detail: "fontconfig not found", packages: ["fontconfig", "fonts-dejavu-core", "fonts-liberation"] });
   }
   checks.push(await hdrAddonCheck());
+  return checks;
+}
+
+/** "browser" (what `--browser <choice>` resolves to) and "capture method" (the BeginFrame probe in it). */
+async function browserChecks(choice: BrowserChoice): Promise<Check[]> {
+  let browser: ResolvedBrowser;
+  try {
+    browser = await resolveBrowser(choice);
+  } catch (error) {
+    const failed = `--browser ${choice}: ${errorMessage(error)}`;
+    return [
+      { name: "browser", ok: false, detail: failed },
+      { name: "capture method", ok: false, detail: "no browser to probe" },
+    ];
+  }
+  const checks: Check[] = [{ name: "browser", ok: true, detail: `${browser.kind}: ${browser.version} (${browser.executablePath})` }];
+  try {
+    const probe = await probeBrowserBeginFrame(browser.executablePath);
+    checks.push({
+      name: "capture method",
+      ok: true,
+      detail: probe.ok ? `beginframe (probe ${probe.ms} ms)` : `screenshot (${probe.reason})`,
+    });
+  } catch (error) {
+    checks.push({ name: "capture method", ok: false, detail: `${browser.executablePath} did not start: ${errorMessage(error)}` });
+  }
   return checks;
 }
 

@@ -1,4 +1,5 @@
 import { FrameloomError, SharedErrors } from "./errors.js";
+import { FRAME_SNAP_TOLERANCE, frameIndexAt } from "./frameMath.js";
 
 /** A frame rate as an exact rational `num/den` (30000/1001 stays exact). */
 export interface Fps {
@@ -53,13 +54,13 @@ export const fpsToString = (fps: Fps): string => (fps.den === 1 ? String(fps.num
 export function frameCount(durationSec: number, fps: Fps): number {
   const exact = (durationSec * fps.num) / fps.den;
   const rounded = Math.round(exact);
-  return Math.abs(exact - rounded) <= 0.001 ? rounded : Math.ceil(exact);
+  return Math.abs(exact - rounded) <= FRAME_SNAP_TOLERANCE ? rounded : Math.ceil(exact);
 }
 
 /** Composition time of frame `i` in seconds (§3.3: quantised the way the runtime quantises). */
 export function frameTime(index: number, fps: Fps): number {
   const rate = fpsValue(fps);
-  return Math.floor((index / rate) * rate + 1e-9) / rate;
+  return frameIndexAt(index / rate, rate) / rate;
 }
 
 export const rangeLength = (range: FrameRange): number => Math.max(0, range.to - range.from);

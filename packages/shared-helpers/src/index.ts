@@ -1,5 +1,6 @@
 export * from "./errors.js";
 export * from "./frames.js";
+export * from "./frameMath.js";
 export * from "./contracts.js";
 export * from "./job.js";
 export * from "./retry.js";

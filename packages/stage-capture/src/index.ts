@@ -9,3 +9,23 @@ export { startFileServer } from "./server/fileServer.js";
 export { planHdr, type HdrDecision, type HdrMode } from "./compile/hdrPlan.js";
 export { prepareLayeredMarkup } from "./compile/hdrMarkup.js";
 export { LAYER_PLANNER_SOURCE } from "./runtime/layerPlanner.js";
+export {
+  resolveBrowser,
+  findShellPackage,
+  shellCacheRoot,
+  unpackHeadlessShell,
+  browserVersion,
+  type BrowserKind,
+  type ResolvedBrowser,
+  type ResolveBrowserOptions,
+} from "./capture/browserProvider.js";
+export {
+  BEGIN_FRAME_ARGS,
+  FrameTicks,
+  probeBeginFrame,
+  probeBrowserBeginFrame,
+  sendBeginFrame,
+  type BeginFrameParams,
+  type BeginFrameProbe,
+  type BeginFrameResult,
+} from "./capture/beginFrame.js";

@@ -122,20 +122,29 @@ export async function probeBeginFrame(cdp: CDPSession, options: { timeoutMs?: nu
   const ticks = options.ticks ?? new FrameTicks();
   const ms = () => Math.round(performance.now() - started);
   let timer: NodeJS.Timeout | undefined;
+  // Once timed out, the probe sends nothing more: the caller may already be using the page.
+  let abandoned = false;
   const timedOut = new Promise<BeginFrameProbe>((resolve) => {
-    timer = setTimeout(() => resolve({ ok: false, reason: `no BeginFrame answer within ${timeoutMs} ms`, ms: ms() }), timeoutMs);
+    timer = setTimeout(() => {
+      abandoned = true;
+      resolve({ ok: false, reason: `no BeginFrame answer within ${timeoutMs} ms`, ms: ms() });
+    }, timeoutMs);
   });
+  const frame = (params: Omit<BeginFrameParams, "frameTimeTicks" | "interval">) => {
+    if (abandoned) throw new Error("probe abandoned");
+    return sendBeginFrame(cdp, { frameTimeTicks: ticks.next(), interval: ticks.intervalMs, ...params });
+  };
   const probe = (async (): Promise<BeginFrameProbe> => {
     try {
       // Deprecated (a no-op) in newer Chromium and perhaps removed later: beginFrame alone decides.
       await (cdp.send as (method: string) => Promise<unknown>)("HeadlessExperimental.enable").catch((error: unknown) => {
         if (!/wasn't found/.test(errorMessage(error))) throw error;
       });
-      await sendBeginFrame(cdp, { frameTimeTicks: ticks.next(), interval: ticks.intervalMs, noDisplayUpdates: true });
+      await frame({ noDisplayUpdates: true });
       for (let attempt = 1; attempt <= PROBE_SCREENSHOT_ATTEMPTS; attempt++) {
-        const frame = await sendBeginFrame(cdp, { frameTimeTicks: ticks.next(), interval: ticks.intervalMs, screenshot: { format: "png" } });
-        if (!frame.screenshotData) continue;
-        const bytes = Buffer.from(frame.screenshotData, "base64");
+        const { screenshotData } = await frame({ screenshot: { format: "png" } });
+        if (!screenshotData) continue;
+        const bytes = Buffer.from(screenshotData, "base64");
         if (bytes.subarray(0, PNG_SIGNATURE.length).equals(PNG_SIGNATURE)) return { ok: true, ms: ms() };
         return { ok: false, reason: `beginFrame returned ${bytes.length} bytes that are not a PNG`, ms: ms() };
       }

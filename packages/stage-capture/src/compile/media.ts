@@ -4,6 +4,7 @@ import path from "node:path";
 import { FrameloomError, SharedErrors, sniffReferencingFormat, type MediaSource } from "@frameloom/shared-helpers";
 import { CompileErrors } from "./errors.js";
 import type { StaticTiming } from "./timing.js";
+import { playbackRateOf, playbackStartOf } from "./timingRules.js";
 import { attr, childrenOf, isElement, parentElement, setAttr, toNumber, type Element } from "./tree.js";
 
 const MEDIA_TAGS: Record<string, MediaSource["kind"]> = { video: "video", audio: "audio", img: "image" };
@@ -66,18 +67,13 @@ async function confine(absolute: string, projectDir: string, where: string): Pro
   return real;
 }
 
-/** `data-playback-rate`: non-finite or ≤ 0 → 1, clamped to [0.1, 5] (§2.3). */
+/** `data-playback-rate`: non-finite or ≤ 0 → 1, clamped to [0.1, 5] (§2.3; the rule is timingRules.ts', which the page uses too). */
 function playbackRate(el: Element): number {
-  const value = toNumber(attr(el, "data-playback-rate"));
-  return value === null || value <= 0 ? 1 : Math.min(5, Math.max(0.1, value));
+  return playbackRateOf((name) => attr(el, name));
 }
 
 function mediaStart(el: Element): number {
-  for (const name of ["data-playback-start", "data-media-start"]) {
-    const value = toNumber(attr(el, name));
-    if (value !== null && value >= 0) return value;
-  }
-  return 0;
+  return playbackStartOf((name) => attr(el, name));
 }
 
 /** `data-volume`: non-finite → 1, clamped to [0, 10^(12/20)] (+12 dB) (§2.3). */

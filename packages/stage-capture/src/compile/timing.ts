@@ -1,7 +1,6 @@
 /** Static timing (COMPOSITION.md §2.2, node-side: reads only data-start / data-duration / data-end). */
-import { attr, parentElement, toNumber, type Element } from "./tree.js";
-
-const REF = /^([A-Za-z0-9_.:-]+?)\s*(?:([+-])\s*(\d+(?:\.\d+)?|\.\d+))?$/;
+import { authoredDuration, clipStart, resolveTimingReference, startAfter } from "./timingRules.js";
+import { attr, parentElement, type Element } from "./tree.js";
 
 export class StaticTiming {
   private readonly byId = new Map<string, Element>();
@@ -33,48 +32,31 @@ export class StaticTiming {
     if (cached !== undefined) return cached;
     if (this.resolving.has(el)) return 0; // cycle
     this.resolving.add(el);
-    let result: number;
-    const raw = attr(el, "data-start");
-    const value = toNumber(raw);
-    if (raw === null || value !== null) {
-      result = Math.max(0, this.hostStart(el) + (value ?? 0));
-    } else {
-      result = this.reference(raw.trim());
-    }
+    const result = clipStart(
+      attr(el, "data-start"),
+      () => this.hostStart(el),
+      (text) => this.reference(text),
+    );
     this.resolving.delete(el);
     this.starts.set(el, result);
     return result;
   }
 
   private reference(text: string): number {
-    const direct = this.byId.get(text) ?? this.byComposition.get(text);
-    let target = direct;
-    let offset = 0;
-    if (!target) {
-      const match = REF.exec(text);
-      if (match) {
-        target = this.byId.get(match[1]!) ?? this.byComposition.get(match[1]!);
-        if (match[2] && match[3]) offset = (match[2] === "-" ? -1 : 1) * Number(match[3]);
-      }
-    }
-    if (!target || this.resolving.has(target)) {
+    const found = resolveTimingReference(text, (id) => this.byId.get(id) ?? this.byComposition.get(id));
+    if (!found || this.resolving.has(found.target)) {
       this.warnings.push(`data-start="${text}" does not resolve to an element; using 0`);
       return 0;
     }
-    const start = this.start(target);
-    const duration = this.duration(target) ?? 0;
-    return Math.max(0, start + duration + offset);
+    const start = this.start(found.target);
+    return startAfter(start, this.duration(found.target), found.offset);
   }
 
   duration(el: Element): number | null {
-    const d = toNumber(attr(el, "data-duration"));
-    if (d !== null && d > 0) return d;
-    const end = toNumber(attr(el, "data-end"));
-    if (end !== null) {
-      const length = end - this.start(el);
-      if (length > 0) return length;
-    }
-    return null;
+    return authoredDuration(
+      (name) => attr(el, name),
+      () => this.start(el),
+    );
   }
 
   /**

@@ -50,14 +50,8 @@ export function describe(el: Element): string {
   return `<${el.tagName}${id ? ` id="${id}"` : ""}${src ? ` src="${src}"` : ""}>`;
 }
 
-/** `Number()` after trimming; "" and "1.5s" are not numbers (§2). */
-export function toNumber(value: string | null): number | null {
-  if (value === null) return null;
-  const text = value.trim();
-  if (text === "") return null;
-  const n = Number(text);
-  return Number.isFinite(n) ? n : null;
-}
+/** `Number()` after trimming; "" and "1.5s" are not numbers (§2). The page runtime applies the same rule (timingRules.ts). */
+export { toNumber } from "./timingRules.js";
 
 export function removeAttr(el: Element, name: string): void {
   el.attrs = el.attrs.filter((a) => a.name !== name);
