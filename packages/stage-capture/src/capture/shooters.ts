@@ -101,15 +101,16 @@ export class BeginFrameShooter implements Shooter {
   }
 
   async shoot(request: ShotRequest): Promise<Shot> {
-    const drawn = await this.frame({});
-    if (request.mayReuse && !drawn.hasDamage && this.lastShot?.format === request.format) {
-      return { data: this.lastShot.data, reused: true };
+    // Without re-use there is no question to ask: straight to the read-back.
+    if (request.mayReuse) {
+      const drawn = await this.frame({});
+      if (!drawn.hasDamage && this.lastShot?.format === request.format) return { data: this.lastShot.data, reused: true };
     }
     const screenshot = { format: request.format, ...(request.format === "jpeg" ? { quality: request.quality } : {}), optimizeForSpeed: true };
     for (let attempt = 1; attempt <= SHOT_ATTEMPTS; attempt++) {
       const shot = await this.frame({ screenshot });
       if (shot.screenshotData) {
-        await this.frame({});
+        if (request.mayReuse) await this.frame({});
         const data = Buffer.from(shot.screenshotData, "base64");
         this.lastShot = { format: request.format, data };
         return { data, reused: false };
