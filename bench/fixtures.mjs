@@ -7,8 +7,14 @@ import path from "node:path";
 
 const require = createRequire(import.meta.url);
 
-/** CAPTURE-NOTES.md's test page: 10 shadowed texts, 20 gradient boxes with two shadows, one GSAP timeline. */
-export function gsapTextProject({ width = 1920, height = 1080, duration = 5, fps = 30 } = {}) {
+/**
+ * CAPTURE-NOTES.md's test page: 10 shadowed texts, 20 gradient boxes with two shadows, one GSAP timeline.
+ * `animated`: the fraction of the duration the tweens run (1: moving throughout; 0.5: moving for the
+ * first half, then every frame the same as the last moving one, see holdHalfProject).
+ */
+export function gsapTextProject({ width = 1920, height = 1080, duration = 5, fps = 30, animated = 1 } = {}) {
+  if (!(animated > 0 && animated <= 1)) throw new Error(`gsapTextProject: animated must be in (0, 1], got ${animated}`);
+  const moving = Math.round(duration * animated * 1e6) / 1e6;
   const dir = mkdtempSync(path.join(tmpdir(), "frameloom-bench-"));
   mkdirSync(path.join(dir, "assets"));
   copyFileSync(require.resolve("gsap/dist/gsap.min.js"), path.join(dir, "assets/gsap.min.js"));
@@ -32,12 +38,21 @@ ${texts}
 </div>
 <script>
 const tl = gsap.timeline({ paused: true });
-for (let i = 0; i < 20; i++) tl.to("#b" + i, { x: 120, rotation: 45, duration: ${duration}, ease: "none" }, 0);
-for (let i = 0; i < 10; i++) tl.fromTo("#t" + i, { x: -60, opacity: 0.2 }, { x: 60, opacity: 1, duration: ${duration}, ease: "none" }, 0);
+for (let i = 0; i < 20; i++) tl.to("#b" + i, { x: 120, rotation: 45, duration: ${moving}, ease: "none" }, 0);
+for (let i = 0; i < 10; i++) tl.fromTo("#t" + i, { x: -60, opacity: 0.2 }, { x: 60, opacity: 1, duration: ${moving}, ease: "none" }, 0);
 window.__timelines = { bench: tl };
 </script></body></html>`,
   );
   return dir;
+}
+
+/**
+ * "hold-half": gsapTextProject's page and motion, but the tweens end at half the duration and the
+ * second half holds the last pose (nothing on the page changes): what damage-aware frame reuse is
+ * for. Compare with gsapTextProject of the same duration, which moves throughout.
+ */
+export function holdHalfProject(options = {}) {
+  return gsapTextProject({ ...options, animated: 0.5 });
 }
 
 /** Portrait with many cuts: `scenes` timed clips one after another, each a card with text and a CSS animation. */

@@ -2,7 +2,8 @@
 // Frameloom and HyperFrames side by side: the same projects, rendered by both in one run, same fps
 // (30), quality "standard" on both, 1 worker and auto. Prints wall time and CPU time (the whole
 // process tree: browsers, ffmpeg, node) of each render, fps, the ratio to Frameloom's best, PSNR
-// between the outputs and the frame count of each.
+// between the outputs and the frame count of each, and per case two ratios: Frameloom's new
+// defaults against its old path, and against HyperFrames at its best.
 //
 // HyperFrames (the `hyperframes` CLI from npm) is installed once under node_modules/.cache/frameloom-peer/
 // (or $FRAMELOOM_PEER_DIR; version: $FRAMELOOM_PEER_HYPERFRAMES, default latest at first install)
@@ -12,7 +13,14 @@
 // BeginFrame capture whenever it is given a browser binary on Linux and probes
 // HeadlessExperimental.beginFrame at launch: the headless shell has it, Debian's Chromium does not
 // (HyperFrames falls back to screenshots); HDR renders always use screenshots. Its best (lowest wall)
-// counts for the ratio. Frameloom runs with its defaults (system Chromium), 1 worker and auto.
+// counts for the ratio. Frameloom runs in two configurations, each with 1 worker and auto:
+//  - its defaults ("new": --browser auto, i.e. the headless shell when installed, else the system
+//    Chromium; --capture-method auto, i.e. BeginFrame where the browser's launch probe passes;
+//    damage-aware frame reuse on); their best (lowest wall) is "Frameloom's best" of the ratios;
+//  - its old path ("old": --browser system --capture-method screenshot --no-frame-reuse, what
+//    Frameloom did before issue 9), for the new-vs-old ratio measured in the same run.
+// The browser and capture method a Frameloom render used come from its `--json` summary (`capture`:
+// browser, method, frames reused); a build without that report shows the route only.
 //
 // Quality: both "standard" = x264 medium CRF 18, aq-mode=3:aq-strength=0.8:deblock=1,1, no B-frames;
 // capture JPEG q95 (Frameloom) vs JPEG q100 (HyperFrames). HDR: both HEVC Main 10 PQ at CRF 18,
@@ -40,6 +48,8 @@ import { measured, probe, psnr, stopAll } from "./peer/measure.mjs";
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const FRAMELOOM_BIN = path.join(repo, "packages/cli/dist/bin.js");
 const FPS = 30;
+/** Frameloom's capture before issue 9: system Chromium, screenshots, every frame captured. */
+const FRAMELOOM_OLD_PATH = ["--browser", "system", "--capture-method", "screenshot", "--no-frame-reuse"];
 
 // ----- options ----------------------------------------------------------------------------------
 const args = process.argv.slice(2);
@@ -105,8 +115,10 @@ process.on("exit", cleanup);
 
 /** The configurations of one case, Frameloom's first. */
 const CONFIGS = [
-  { id: "fl-1", renderer: "frameloom", browser: "chromium", workers: 1 },
-  { id: "fl-auto", renderer: "frameloom", browser: "chromium", workers: "auto" },
+  { id: "fl-1", renderer: "frameloom", variant: "new", browser: "auto", workers: 1 },
+  { id: "fl-auto", renderer: "frameloom", variant: "new", browser: "auto", workers: "auto" },
+  { id: "fl-old-1", renderer: "frameloom", variant: "old", browser: "chromium", workers: 1 },
+  { id: "fl-old-auto", renderer: "frameloom", variant: "old", browser: "chromium", workers: "auto" },
   { id: "hf-chromium-1", renderer: "hyperframes", browser: "chromium", workers: 1 },
   { id: "hf-chromium-auto", renderer: "hyperframes", browser: "chromium", workers: "auto" },
   { id: "hf-shell-1", renderer: "hyperframes", browser: "shell", workers: 1 },
@@ -114,7 +126,9 @@ const CONFIGS = [
 ];
 const label = (c) =>
   c.renderer === "frameloom"
-    ? `Frameloom, system Chromium, workers ${c.workers}`
+    ? c.variant === "old"
+      ? `Frameloom old path (system, screenshot, no reuse), workers ${c.workers}`
+      : `Frameloom defaults, workers ${c.workers}`
     : `HyperFrames, ${c.browser === "shell" ? "headless shell" : "system Chromium"}, workers ${c.workers}`;
 
 const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;?]*[A-Za-z]`, "g");
@@ -168,6 +182,7 @@ async function renderOnce(c, kase, project, dir, run) {
   let argv, env;
   if (c.renderer === "frameloom") {
     argv = [process.execPath, FRAMELOOM_BIN, "render", project, "-o", output, "--fps", String(FPS), "--quality", "standard", "--workers", String(c.workers), "--json"];
+    if (c.variant === "old") argv.push(...FRAMELOOM_OLD_PATH);
     env = { ...process.env, TMPDIR: tmp };
   } else {
     argv = [peer.node, peer.hyperframesBin, "render", project, "-o", output, "--fps", String(FPS), "--quality", "standard", "--workers", String(c.workers), ...(kase.hdr ? ["--hdr"] : [])];
@@ -188,7 +203,14 @@ async function renderOnce(c, kase, project, dir, run) {
     sample.workersUsed = summary?.workers ?? null;
     sample.route = summary?.route ?? null;
     sample.ownWallS = summary ? round(summary.wallMs / 1000, 2) : null;
-    sample.captureMode = summary?.route ? `screenshot (${summary.route})` : "screenshot";
+    const cap = summary?.capture ?? null;
+    sample.capture = cap;
+    sample.browserUsed = cap?.browser ?? null;
+    sample.captureMode = cap
+      ? `${cap.method} (${[summary.route, cap.browser, `${cap.framesReused} reused`].filter(Boolean).join(", ")})${cap.methodNote ? ` [${cap.methodNote}]` : ""}`
+      : summary?.route
+        ? `${summary.route} (no capture report)`
+        : null;
     if (m.exit !== 0) sample.problems = log.trim().split("\n").filter((l) => /frameloom:|error/i.test(l)).slice(-3);
   } else {
     Object.assign(sample, readHyperframesLog(log));
@@ -250,7 +272,7 @@ for (const name of caseNames) {
     for (const row of order) {
       const s = await renderOnce(row, kase, project, path.join(caseDir, row.id), run);
       row.samples.push(s);
-      say(`  run ${run} ${row.label.padEnd(48)} ${s.failed ? `FAILED (${s.failed})` : `${s.wallS.toFixed(2)} s wall, ${s.cpuS.toFixed(2)} s CPU`}${s.captureMode ? `, ${s.captureMode}` : ""}${s.workersUsed ? `, ${plural(s.workersUsed, "worker")} used` : ""}${s.leftover ? `, ${s.leftover} processes left running (killed)` : ""}`);
+      say(`  run ${run} ${row.label.padEnd(62)} ${s.failed ? `FAILED (${s.failed})` : `${s.wallS.toFixed(2)} s wall, ${s.cpuS.toFixed(2)} s CPU`}${s.captureMode ? `, ${s.captureMode}` : ""}${s.workersUsed ? `, ${plural(s.workersUsed, "worker")} used` : ""}${s.leftover ? `, ${s.leftover} processes left running (killed)` : ""}`);
     }
   }
   // outputs of the last run: frames, format, PSNR against Frameloom's default (auto) output
@@ -262,6 +284,10 @@ for (const name of caseNames) {
     row.fps = round(kase.frames / row.wallS);
     row.captureMode = ok.at(-1)?.captureMode ?? null;
     row.workersUsed = ok.at(-1)?.workersUsed ?? null;
+    if (row.renderer === "frameloom") {
+      row.browserUsed = ok.at(-1)?.browserUsed ?? null;
+      row.capture = ok.at(-1)?.capture ?? null;
+    }
     row.failed = row.samples.find((s) => s.failed)?.failed ?? null;
     row.output = row.samples.at(-1)?.failed ? null : probe(ffprobe, path.join(caseDir, row.id, "out.mp4"));
   }
@@ -279,11 +305,19 @@ for (const name of caseNames) {
     if (p.error) row.psnrError = p.error;
   }
   const ok = (r) => r.ok && Number.isFinite(r.wallS);
-  const bestOf = (renderer) => rows.filter((r) => r.renderer === renderer && ok(r)).sort((a, b) => a.wallS - b.wallS)[0] ?? null;
-  const flBest = bestOf("frameloom");
+  const bestOf = (renderer, variant) => rows.filter((r) => r.renderer === renderer && (variant === undefined || r.variant === variant) && ok(r)).sort((a, b) => a.wallS - b.wallS)[0] ?? null;
+  const flBest = bestOf("frameloom", "new");
+  const flOldBest = bestOf("frameloom", "old");
   const hfBest = bestOf("hyperframes");
   for (const row of rows) row.vsFrameloom = flBest && ok(row) ? round(row.wallS / flBest.wallS) : null;
-  results.push({ case: name, title: kase.title, width: kase.width, height: kase.height, frames: kase.frames, hdr: kase.hdr, reference: ref?.id ?? null, frameloomBest: flBest?.id ?? null, hyperframesBest: hfBest?.id ?? null, speedup: flBest && hfBest ? round(hfBest.wallS / flBest.wallS) : null, rows: rows.map(({ samples, ...r }) => ({ ...r, samples })) });
+  results.push({
+    case: name, title: kase.title, width: kase.width, height: kase.height, frames: kase.frames, hdr: kase.hdr, reference: ref?.id ?? null,
+    frameloomBest: flBest?.id ?? null, frameloomOldBest: flOldBest?.id ?? null, hyperframesBest: hfBest?.id ?? null,
+    // wall ratios, > 1 = Frameloom's new defaults are faster
+    speedup: flBest && hfBest ? round(hfBest.wallS / flBest.wallS) : null,
+    speedupVsOld: flBest && flOldBest ? round(flOldBest.wallS / flBest.wallS) : null,
+    rows: rows.map(({ samples, ...r }) => ({ ...r, samples })),
+  });
   if (keepDir) {
     mkdirSync(keepDir, { recursive: true });
     for (const row of rows) {
@@ -297,6 +331,11 @@ for (const name of caseNames) {
 
 // ----- report -----------------------------------------------------------------------------------
 const fmt = (x, d = 2) => (x === null || x === undefined || Number.isNaN(x) ? "-" : x === Infinity ? "inf" : x.toFixed(d));
+const rendererLabel = (r) => (r.renderer === "frameloom" ? (r.variant === "old" ? "Frameloom old" : "Frameloom new") : "HyperFrames");
+const browserLabel = (r) => {
+  const b = r.renderer === "frameloom" ? (r.browserUsed ?? r.browser) : r.browser;
+  return b === "shell" ? "shell" : b === "system" || b === "chromium" ? "chromium" : b;
+};
 const header = ["case", "renderer, browser, workers", "wall s", "CPU s", "fps", "× FL best", "PSNR dB vs FL", "frames", "capture / output"];
 const table = [];
 for (const res of results) {
@@ -305,7 +344,7 @@ for (const res of results) {
     const notes = r.failed ? `FAILED: ${r.failed}` : [r.captureMode, r.workersUsed ? plural(r.workersUsed, "worker") : null, out].filter(Boolean).join(", ");
     table.push([
       res.case,
-      `${r.renderer === "frameloom" ? "Frameloom" : "HyperFrames"}, ${r.browser === "shell" ? "shell" : "chromium"}, ${r.workers}${r.id === res.frameloomBest || r.id === res.hyperframesBest ? " *" : ""}`,
+      `${rendererLabel(r)}, ${browserLabel(r)}, ${r.workers}${r.id === res.frameloomBest || r.id === res.frameloomOldBest || r.id === res.hyperframesBest ? " *" : ""}`,
       fmt(r.wallS),
       fmt(r.cpuS),
       fmt(r.fps),
@@ -321,13 +360,21 @@ const line = (cells) => cells.map((c, i) => (i >= 2 && i <= 7 ? c.padStart(width
 say(line(header));
 say(widths.map((w) => "-".repeat(w)).join("  "));
 for (const row of table) say(line(row));
-say("* = the renderer's best (lowest wall) configuration; × FL best = wall / Frameloom's best wall; PSNR: ffmpeg psnr, average over all frames (min: worst frame), YUV, vs Frameloom's default (auto) output");
+say("* = the best (lowest wall) configuration of Frameloom new, Frameloom old and HyperFrames; × FL best = wall / the best wall of Frameloom's new defaults; PSNR: ffmpeg psnr, average over all frames (min: worst frame), YUV, vs Frameloom's default (auto) output");
+say("Frameloom new = its defaults (browser auto, capture method auto, frame reuse on; browser column: what it used, from its --json capture report); old = --browser system --capture-method screenshot --no-frame-reuse");
 say("");
 for (const res of results) {
   const fl = res.rows.find((r) => r.id === res.frameloomBest);
+  const old = res.rows.find((r) => r.id === res.frameloomOldBest);
   const hf = res.rows.find((r) => r.id === res.hyperframesBest);
+  const flText = fl && `Frameloom new ${fl.wallS} s (workers ${fl.workers}${fl.workersUsed ? ` → ${fl.workersUsed}` : ""}, ${fl.captureMode ?? "?"}, ${fl.cpuS} s CPU)`;
+  if (fl && old) {
+    say(`${res.case}: ${flText} vs Frameloom old path at its best ${old.wallS} s (workers ${old.workers}${old.workersUsed ? ` → ${old.workersUsed}` : ""}, ${old.cpuS} s CPU): wall ratio ${res.speedupVsOld} (old / new), CPU ratio ${round(old.cpuS / fl.cpuS)}`);
+  } else {
+    say(`${res.case}: no new-vs-old comparison: ${res.rows.filter((r) => r.renderer === "frameloom" && r.failed).map((r) => `${r.label}: ${r.failed}`).join("; ") || "no successful render"}`);
+  }
   if (fl && hf) {
-    say(`${res.case}: Frameloom ${fl.wallS} s (workers ${fl.workers}${fl.workersUsed ? ` → ${fl.workersUsed}` : ""}, ${fl.cpuS} s CPU) vs HyperFrames at its best ${hf.wallS} s (${hf.browser === "shell" ? "headless shell" : "system Chromium"}, workers ${hf.workers}${hf.workersUsed ? ` → ${hf.workersUsed}` : ""}, ${hf.captureMode}, ${hf.cpuS} s CPU): wall ratio ${res.speedup} (HyperFrames / Frameloom), CPU ratio ${round(hf.cpuS / fl.cpuS)}`);
+    say(`${res.case}: ${flText} vs HyperFrames at its best ${hf.wallS} s (${hf.browser === "shell" ? "headless shell" : "system Chromium"}, workers ${hf.workers}${hf.workersUsed ? ` → ${hf.workersUsed}` : ""}, ${hf.captureMode}, ${hf.cpuS} s CPU): wall ratio ${res.speedup} (HyperFrames / Frameloom), CPU ratio ${round(hf.cpuS / fl.cpuS)}`);
   } else {
     const failed = res.rows.filter((r) => r.failed).map((r) => `${r.label}: ${r.failed}`);
     say(`${res.case}: no comparison: ${failed.join("; ") || "no successful render"}`);

@@ -3,6 +3,7 @@
  * output / .partial file, no temp dir and no Chromium or ffmpeg left; a crashed browser is retried.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { statSync } from "node:fs";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
 import { render } from "@frameloom/cli";
@@ -115,9 +116,13 @@ describe("failures mid-render", () => {
       onProgress: (e) => {
         if (killed || e.stage !== "capture" || e.framesDone < 10) return;
         killed = [];
-        void pgrep("partial").then((procs) => {
-          for (const p of procs) if (p.cmd.includes(box.out) && /ffmpeg/.test(p.cmd.split(" ")[0]!) && kill(p.pid)) killed!.push(p.pid);
-        });
+        void (async () => {
+          // Once ffmpeg has written into its partial output it has printed its stream info (the tail to check).
+          const deadline = Date.now() + 10_000;
+          const writing = () => box.outFiles().some((f) => f.startsWith(".") && statSync(path.join(box.out, f), { throwIfNoEntry: false })?.size);
+          while (!writing() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+          for (const p of await pgrep("partial")) if (p.cmd.includes(box.out) && /ffmpeg/.test(p.cmd.split(" ")[0]!) && kill(p.pid)) killed!.push(p.pid);
+        })();
       },
     });
     const groups = await watch.stop();

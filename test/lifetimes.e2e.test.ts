@@ -81,7 +81,8 @@ describe("process lifetimes", () => {
     const cli = startCli(renderArgs(longProject()));
     await untilCapturing(2);
     const before = await pgrep(box.root.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
-    expect(before.length, "Chromium trees and ffmpeg running").toBeGreaterThanOrEqual(10);
+    // Two browsers (the headless shell runs 1–2 processes each, Debian's Chromium about 5) and ffmpeg.
+    expect(before.length, "Chromium trees and ffmpeg running").toBeGreaterThanOrEqual(3);
     cli.child.kill("SIGKILL");
     await cli.exited;
     const { ms, left } = await msUntilNoProcesses(2000);

@@ -8,18 +8,49 @@
  *   --only NAME     only these fixtures (repeatable, or a comma list)
  *   --quick         only fixtures tagged "quick"
  *   --json          one JSON object on stdout instead of the table (PSNR inf as "inf")
+ *
+ * Capture pass-through, into every fixture's render (over its renderConfig), so the whole suite can
+ * run on one browser or capture method (the same flags as `frameloom render`):
+ *   --browser auto|shell|system|PATH      which Chromium captures (auto: the headless shell when
+ *                                         installed, else the system Chromium)
+ *   --capture-method auto|beginframe|screenshot
+ *   --no-frame-reuse                      capture every frame, even where nothing changed
+ * e.g. the old capture path: --browser system --capture-method screenshot --no-frame-reuse.
+ * Goldens written with --update and these flags come from that capture path.
  */
 import { loadFixtures } from "./fixtures.mjs";
 import { runFixtures, tableHeader, tableRow } from "./runner.mjs";
 
-const USAGE = "usage: npm run regression -- [--update] [--only NAME[,NAME…]]… [--quick] [--json]";
+const USAGE =
+  "usage: npm run regression -- [--update] [--only NAME[,NAME…]]… [--quick] [--json]\n" +
+  "                              [--browser auto|shell|system|PATH] [--capture-method auto|beginframe|screenshot] [--no-frame-reuse]";
+const METHODS = ["auto", "beginframe", "screenshot"];
 
 /** @param {string[]} argv */
 function parseArgs(argv) {
-  const opts = { update: false, quick: false, json: false, only: /** @type {string[]} */ ([]) };
-  for (let i = 0; i < argv.length; i++) {
+  const opts = {
+    update: false,
+    quick: false,
+    json: false,
+    only: /** @type {string[]} */ ([]),
+    capture: /** @type {import("./runner.mjs").CaptureOverrides} */ ({}),
+  };
+  let i = 0;
+  /** The value of `--name V` or `--name=V` (a = argv[i]; the first form advances i). @param {string} name @param {string} a */
+  const valueOf = (name, a) => {
+    const value = a === name ? argv[++i] : a.slice(name.length + 1);
+    if (!value || value.startsWith("--")) throw new Error(`${name} needs a value\n${USAGE}`);
+    return value;
+  };
+  for (; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--update") opts.update = true;
+    else if (a === "--browser" || a.startsWith("--browser=")) opts.capture.browser = valueOf("--browser", a);
+    else if (a === "--capture-method" || a.startsWith("--capture-method=")) {
+      const m = valueOf("--capture-method", a);
+      if (!METHODS.includes(m)) throw new Error(`--capture-method: "${m}" is not one of ${METHODS.join(", ")}\n${USAGE}`);
+      opts.capture.captureMethod = /** @type {"auto" | "beginframe" | "screenshot"} */ (m);
+    } else if (a === "--no-frame-reuse") opts.capture.frameReuse = false;
     else if (a === "--quick") opts.quick = true;
     else if (a === "--json") opts.json = true;
     else if (a === "--only" || a.startsWith("--only=")) {
@@ -48,16 +79,17 @@ async function main() {
   process.on("SIGTERM", onSignal);
 
   const log = opts.json ? () => {} : (/** @type {string} */ line) => console.log(line);
-  log(`regression: ${fixtures.length} fixture(s)${opts.update ? ", updating goldens" : ""}\n`);
+  const capture = Object.entries(opts.capture).map(([k, v]) => `${k} ${v}`).join(", ");
+  log(`regression: ${fixtures.length} fixture(s)${opts.update ? ", updating goldens" : ""}${capture ? `; capture: ${capture}` : ""}\n`);
   log(tableHeader());
   const started = performance.now();
-  const results = await runFixtures(fixtures, { update: opts.update, signal: controller.signal, onResult: (r) => log(tableRow(r)) });
+  const results = await runFixtures(fixtures, { update: opts.update, capture: opts.capture, signal: controller.signal, onResult: (r) => log(tableRow(r)) });
   const wallMs = Math.round(performance.now() - started);
   const failed = results.filter((r) => !r.pass);
   if (opts.json) {
     // JSON has no Infinity: identical frames (PSNR inf) and silence (−inf dB) are written as strings.
     const finite = (/** @type {string} */ _key, /** @type {unknown} */ v) => (v === Infinity ? "inf" : v === -Infinity ? "-inf" : v);
-    console.log(JSON.stringify({ pass: failed.length === 0 && results.length === fixtures.length, wallMs, update: opts.update, results }, finite));
+    console.log(JSON.stringify({ pass: failed.length === 0 && results.length === fixtures.length, wallMs, update: opts.update, capture: opts.capture, results }, finite));
   } else {
     const verb = opts.update ? "updated" : "passed";
     log(`\n${results.length - failed.length}/${fixtures.length} ${verb} in ${(wallMs / 1000).toFixed(1)} s${failed.length ? `; failed: ${failed.map((r) => r.name).join(", ")}` : ""}`);

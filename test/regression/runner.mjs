@@ -25,8 +25,9 @@ import { makeMedia } from "../fixtures/make-media.mjs";
  * @typedef {{
  *   name: string, pass: boolean, failures: string[], notes: string[], ms: number, output: string | null,
  *   expectations: ExpectationResult[], compare: CompareResultLike | null,
- *   updated?: { written: boolean, previous: CompareResultLike | null, bytes: number }
- * }} FixtureResult
+ *   updated?: { written: boolean, previous: CompareResultLike | null, bytes: number },
+ *   capture?: unknown
+ * }} FixtureResult  capture: the render summary's `capture` report (browser, method, frames reused), null when the build has none
  */
 
 /** @type {Promise<(a: string, b: string, o?: object) => Promise<CompareResultLike>> | null} */
@@ -69,13 +70,30 @@ export function outputName(fx) {
 export const goldenPath = (fx) => path.join(fx.outputDir, outputName(fx));
 
 /**
+ * @typedef {{ browser?: string, captureMethod?: "auto" | "beginframe" | "screenshot", frameReuse?: boolean }} CaptureOverrides
+ *   capture options that run.mjs (`--browser`, `--capture-method`, `--no-frame-reuse`) puts into
+ *   every fixture's render, over whatever the fixture's renderConfig says
+ */
+
+/** The capture override keys, and only those, of `overrides` (undefined values dropped). @param {CaptureOverrides} [overrides] */
+export function captureOverrides(overrides = {}) {
+  /** @type {CaptureOverrides} */
+  const o = {};
+  if (overrides.browser !== undefined) o.browser = overrides.browser;
+  if (overrides.captureMethod !== undefined) o.captureMethod = overrides.captureMethod;
+  if (overrides.frameReuse !== undefined) o.frameReuse = overrides.frameReuse;
+  return o;
+}
+
+/**
  * render() options for a fixture (COMPOSITION.md §7: quality `high` unless the config names a preset
- * or quality; `hdr: false` forces SDR, `true` forces HDR).
+ * or quality; `hdr: false` forces SDR, `true` forces HDR), then the capture overrides, if any.
  * @param {Fixture} fx
  * @param {string} output
  * @param {AbortSignal} [signal]
+ * @param {CaptureOverrides} [overrides]
  */
-export function renderOptions(fx, output, signal) {
+export function renderOptions(fx, output, signal, overrides) {
   const rc = fx.meta.renderConfig;
   /** @type {Record<string, unknown>} */
   const o = { input: fx.srcDir, output, workers: rc.workers ?? 1 };
@@ -88,6 +106,7 @@ export function renderOptions(fx, output, signal) {
   if (rc.crf !== undefined) o.crf = rc.crf;
   if (rc.variables) o.variables = rc.variables;
   if (rc.hdr !== undefined) o.hdr = rc.hdr === true ? "hdr" : rc.hdr === false ? "sdr" : rc.hdr;
+  Object.assign(o, captureOverrides(overrides));
   if (signal) o.signal = signal;
   return o;
 }
@@ -137,7 +156,7 @@ export async function withTempDir(fn) {
  * `dir` for the render. Resolves with the output path.
  * @param {Fixture} fx
  * @param {string} dir
- * @param {{ signal?: AbortSignal }} [options]
+ * @param {{ signal?: AbortSignal, capture?: CaptureOverrides, onSummary?: (summary: { capture?: unknown }) => void }} [options]
  */
 export async function renderFixture(fx, dir, options = {}) {
   await makeMedia({ names: [fx.name] });
@@ -147,7 +166,8 @@ export async function renderFixture(fx, dir, options = {}) {
   const previous = process.env.TMPDIR;
   process.env.TMPDIR = work;
   try {
-    await render(/** @type {any} */ (renderOptions(fx, output, options.signal)));
+    const summary = await render(/** @type {any} */ (renderOptions(fx, output, options.signal, options.capture)));
+    options.onSummary?.(summary);
   } finally {
     if (previous === undefined) delete process.env.TMPDIR;
     else process.env.TMPDIR = previous;
@@ -160,7 +180,7 @@ export async function renderFixture(fx, dir, options = {}) {
  * missing golden fails). With `update`: expectations must pass, then the new render is compared
  * with the old golden (reported, not gated) and replaces output/.
  * @param {Fixture} fx
- * @param {{ update?: boolean, signal?: AbortSignal, inspect?: (output: string) => Promise<void> }} [options]
+ * @param {{ update?: boolean, signal?: AbortSignal, capture?: CaptureOverrides, inspect?: (output: string) => Promise<void> }} [options]
  * @returns {Promise<FixtureResult>}
  */
 export async function runFixture(fx, options = {}) {
@@ -169,7 +189,7 @@ export async function runFixture(fx, options = {}) {
   const result = { name: fx.name, pass: false, failures: [], notes: [], ms: 0, output: null, expectations: [], compare: null };
   try {
     await withTempDir(async (dir) => {
-      const output = await renderFixture(fx, dir, options);
+      const output = await renderFixture(fx, dir, { ...options, onSummary: (summary) => (result.capture = summary.capture ?? null) });
       result.output = output;
       result.expectations = await checkExpectations(output, fx.meta.expectations);
       for (const e of result.expectations) {
@@ -216,7 +236,7 @@ export async function runFixture(fx, options = {}) {
 /**
  * Runs fixtures one after another (the machine is small; renders use its cores themselves).
  * @param {Fixture[]} fixtures
- * @param {{ update?: boolean, signal?: AbortSignal, onResult?: (r: FixtureResult) => void }} [options]
+ * @param {{ update?: boolean, signal?: AbortSignal, capture?: CaptureOverrides, onResult?: (r: FixtureResult) => void }} [options]
  */
 export async function runFixtures(fixtures, options = {}) {
   const results = [];

@@ -116,6 +116,8 @@ export function chromiumArgs(extra: string[] = []): string[] {
     "--font-render-hinting=none",
     "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
     "--webrtc-ip-handling-policy=disable_non_proxied_udp",
+    // The same as a content switch: the headless shell has no Chrome preferences, so it only honours this one.
+    "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
     "--block-new-web-contents",
     "--disable-features=WebRtcHideLocalIpsWithMdns,NetworkTimeServiceQuerying",
   ];

@@ -250,7 +250,11 @@ export class BrowserSession {
 
   /** Races a page operation against a page error, a crash, an abort and a timeout. */
   private guarded<T>(work: Promise<T>, timeoutMs: number, what: string): Promise<T> {
-    if (this.pageError) return Promise.reject(this.pageError);
+    if (this.pageError) {
+      // The work already runs: its own failure (the page is gone) is not news.
+      work.catch(() => {});
+      return Promise.reject(this.pageError);
+    }
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(
         () => finish(() => reject(new FrameloomError(CaptureErrors.SEEK_FAILED, `${what} timed out after ${timeoutMs} ms`, { retryable: true }))),

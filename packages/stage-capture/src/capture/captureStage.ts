@@ -17,8 +17,10 @@
  * count, then with half the workers); `capture.stats.report` says which browser and method captured
  * and how many frames were re-used.
  */
+import { statfs } from "node:fs/promises";
 import path from "node:path";
 import {
+  FrameloomError,
   abortError,
   type CaptureMethod,
   type CaptureReport,
@@ -42,7 +44,31 @@ import { captureInto, streamCapture } from "./engine/engine.js";
 import { SessionPool } from "./engine/sessionPool.js";
 import { FrameDirectory, LayerDirectory } from "./engine/sinks.js";
 import { VideoFrameStore } from "./videoInject.js";
+import { CaptureErrors } from "./errors.js";
 import { autoWorkers } from "./workers.js";
+
+/** Below this much free space in the work dir, a browser crash is taken for the full disk it is. */
+const DISK_FULL_BYTES = 32 * 1024 * 1024;
+
+/**
+ * A Chromium that crashes because the work dir's disk is full (its shared memory and profile live
+ * there, next to the frames) is not retried: the crash becomes the coded disk-full error.
+ */
+async function diskFullInstead(error: unknown, workDir: string): Promise<never> {
+  if (error instanceof FrameloomError && error.retryable) {
+    const fs = await statfs(workDir).catch(() => null);
+    const free = fs ? fs.bavail * fs.bsize : Infinity;
+    if (free < DISK_FULL_BYTES) {
+      throw new FrameloomError(
+        CaptureErrors.DISK_FULL,
+        `the disk holding the render's temp dir is full (${Math.round(free / 1024)} KiB free at ${workDir}): ${error.message}; ` +
+          `free space there or set TMPDIR to a larger disk`,
+        { cause: error },
+      );
+    }
+  }
+  throw error;
+}
 
 export interface CaptureStageInput {
   composition: Composition;
@@ -146,6 +172,7 @@ export async function runCaptureStage(input: CaptureStageInput, ctx: StageContex
     await server.close();
     videoInject?.close();
   };
+  const orDiskFull = <T>(work: Promise<T>): Promise<T> => work.catch((error: unknown) => diskFullInstead(error, ctx.workDir));
   const stats: CaptureStats = { framesCaptured: 0, framesReused: 0, layersCaptured: 0, layersReused: 0, layersSkippedEmpty: 0 };
   const pool = new SessionPool({
     method: decision.method,
@@ -153,7 +180,10 @@ export async function runCaptureStage(input: CaptureStageInput, ctx: StageContex
     warn: ctx.warn,
     signal: ctx.signal,
     open: (worker, attempt, method, tag) =>
-      BrowserSession.open({
+      orDiskFull(openSession(worker, attempt, method, tag)),
+  });
+  function openSession(worker: number, attempt: number, method: CaptureMethod, tag: string): Promise<BrowserSession> {
+    return BrowserSession.open({
         composition,
         entryUrl: server.entryUrl,
         origin: server.origin,
@@ -168,8 +198,8 @@ export async function runCaptureStage(input: CaptureStageInput, ctx: StageContex
         browser: decision.browser,
         method,
         reuseFrames: config.capture.reuseFrames !== false,
-      }),
-  });
+      });
+  }
   // Filled in as capture runs: the method may still change at the first session's probe.
   const report: CaptureReport = {
     browser: decision.browser.kind,
@@ -212,8 +242,8 @@ export async function runCaptureStage(input: CaptureStageInput, ctx: StageContex
       rejectSettled = rej;
     });
     const run = layerMedia
-      ? streamCapture<LayeredFrame>({ ...engine, capture: (s, i) => s.captureLayered(i) })
-      : streamCapture<Frame>({ ...engine, capture: (s, i) => s.captureFrame(i) });
+      ? streamCapture<LayeredFrame>({ ...engine, capture: (s, i) => orDiskFull(s.captureLayered(i)) })
+      : streamCapture<Frame>({ ...engine, capture: (s, i) => orDiskFull(s.captureFrame(i)) });
     // On abort (a later stage failed, or the user cancelled) close the browsers first, then settle:
     // the kernel removes the work dir (browser profiles) only after `settled`.
     ctx.signal.addEventListener(
@@ -246,14 +276,14 @@ export async function runCaptureStage(input: CaptureStageInput, ctx: StageContex
   try {
     if (layerMedia) {
       const dir = await LayerDirectory.create(path.join(ctx.workDir, "layers"), range);
-      await captureInto<LayeredFrame>({ ...engine, capture: (s, i) => s.captureLayered(i), put: (f) => dir.put(f) });
+      await captureInto<LayeredFrame>({ ...engine, capture: (s, i) => orDiskFull(s.captureLayered(i)), put: (f) => dir.put(f) });
       return {
         capture: { range, route, layeredFrames: dir.frames(), stats },
         settled: Promise.resolve({ captureMs: performance.now() - started, workers }),
       };
     }
     const dir = await FrameDirectory.create(path.join(ctx.workDir, "frames"), config.capture.encoding, range);
-    await captureInto<Frame>({ ...engine, capture: (s, i) => s.captureFrame(i), put: (f) => dir.put(f) });
+    await captureInto<Frame>({ ...engine, capture: (s, i) => orDiskFull(s.captureFrame(i)), put: (f) => dir.put(f) });
     return {
       capture: { range, route, framesOnDisk: dir.framesOnDisk, stats },
       settled: Promise.resolve({ captureMs: performance.now() - started, workers }),
