@@ -79,6 +79,17 @@ describe("resolveBrowser", () => {
     expect(await resolveBrowser("system")).toMatchObject({ kind: "system", executablePath: resolved.executablePath });
   });
 
+  it("auto: the system Chromium, with a note, when the shell cannot be unpacked; shell: the unpack error", async () => {
+    // A cache root under a regular file cannot be created (like a read-only home).
+    const blocker = path.join(tempDir("flm-bp-ro-"), "file");
+    writeFileSync(blocker, "");
+    const cacheDir = path.join(blocker, "cache");
+    const resolved = await resolveBrowser("auto", { env: {}, shellPackage: fakePkg, cacheDir });
+    expect(resolved.kind).toBe("system");
+    expect(resolved.note).toMatch(/headless shell is unavailable \(could not unpack the headless shell into .*\); capturing with the system Chromium/);
+    await expect(resolveBrowser("shell", { env: {}, shellPackage: fakePkg, cacheDir })).rejects.toMatchObject({ code: "FLM_ERR_CAPTURE_BROWSER_UNPACK" });
+  });
+
   it("shell: a coded error saying how to install the package when it is missing", async () => {
     await expect(resolveBrowser("shell", { shellPackage: "absent" })).rejects.toMatchObject({
       code: "FLM_ERR_CAPTURE_BROWSER_MISSING",

@@ -40,6 +40,8 @@ export interface ResolvedBrowser {
   executablePath: string;
   /** The product string `--version` prints, e.g. "Chromium 153.0.8010.0". */
   version: string;
+  /** Why "auto" did not get the headless shell although the package is installed (it could not be unpacked). */
+  note?: string;
 }
 
 export interface ResolveBrowserOptions {
@@ -95,8 +97,16 @@ async function resolveUncached(choice: BrowserChoice, options: ResolveBrowserOpt
       if (value) return explicitPath(value, `${name}="${value}"`);
     }
     const pkg = findShellPackage(options.shellPackage);
-    if (pkg) return shell(pkg, options, env);
-    return system();
+    if (!pkg) return system();
+    try {
+      return await shell(pkg, options, env);
+    } catch (error) {
+      // A cache dir that cannot be written (read-only home) must not stop a render the system Chromium can do.
+      const fallback = await system().catch(() => {
+        throw error;
+      });
+      return { ...fallback, note: `the headless shell is unavailable (${errorMessage(error)}); capturing with the system Chromium` };
+    }
   }
   if (choice === "shell") {
     const pkg = findShellPackage(options.shellPackage);

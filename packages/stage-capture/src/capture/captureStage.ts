@@ -160,6 +160,7 @@ export async function runCaptureStage(input: CaptureStageInput, ctx: StageContex
         ? autoWorkers(total, composition.width, composition.height)
         : Math.min(config.workers, total);
   const decision = await decideCapture(config.capture);
+  if (decision.browser.note) ctx.warn(decision.browser.note);
   const videoInject = inject
     ? await VideoFrameStore.start({ media: composition.media, fps: composition.fps, range, dir: path.join(ctx.workDir, "video-frames"), signal: ctx.signal })
     : undefined;
