@@ -66,18 +66,8 @@ const PEER_SHELL = path.join(root, "node_modules/.cache/frameloom-peer/shell/chr
 const FPS = 30;
 const INTERVAL_MS = 1000 / FPS;
 const WARM_FRAMES = 5;
-/** HyperFrames' BeginFrame launch flags (its BEGINFRAME_ONLY_FLAGS). */
-export const BEGINFRAME_FLAGS = [
-  "--deterministic-mode",
-  "--enable-begin-frame-control",
-  "--disable-new-content-rendering-timeout",
-  "--run-all-compositor-stages-before-draw",
-  "--disable-threaded-animation",
-  "--disable-threaded-scrolling",
-  "--disable-checker-imaging",
-  "--disable-image-animation-resync",
-  "--enable-surface-synchronization",
-];
+/** The BeginFrame launch flags the capture stage uses (HyperFrames' BEGINFRAME_ONLY_FLAGS). */
+const BEGINFRAME_FLAGS = [...stageCapture.BEGIN_FRAME_ARGS];
 
 // ----- options ----------------------------------------------------------------------------------
 const { values: opts } = parseArgs({
