@@ -40,9 +40,8 @@
 //                  workers=1,auto[,N]  fixtures=animated,hold-half; the old path always runs for
 //                  each selected fixture (the ratios need it). `--only raw` = `--only sections=raw`.
 //   --timeout S    kill an end-to-end render after S seconds (default 900)
-// Executables: resolveBrowser() of @frameloom/stage-capture (what the engine uses), else for the
-// shell node_modules/.cache/frameloom-peer/shell/chromium (installed by bench/peer-hyperframes.mjs);
-// without a shell its rows are skipped, with a note. Temp dirs (projects, outputs, each render's
+// Executables: resolveBrowser() of @frameloom/stage-capture (what the engine uses); a browser it
+// cannot resolve has its rows skipped, with a note. Temp dirs (projects, outputs, each render's
 // TMPDIR) live under one dir, removed on every exit path, Ctrl-C included.
 // Numbers from a busy machine are not comparable; run it alone (the ratios are same-run, so they
 // are the figures to read).
@@ -54,7 +53,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import puppeteer from "puppeteer-core";
-import { chromiumArgs, findChromium, findFfmpeg } from "@frameloom/shared-helpers";
+import { chromiumArgs, findFfmpeg } from "@frameloom/shared-helpers";
 import * as stageCapture from "@frameloom/stage-capture";
 import { ProcessTreeSampler, machineInfo, median } from "@frameloom/cli";
 import { gsapTextProject, holdHalfProject } from "./fixtures.mjs";
@@ -62,7 +61,6 @@ import { gsapTextProject, holdHalfProject } from "./fixtures.mjs";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const runner = path.join(root, "bench/lib/run-one.mjs");
 const cli = path.join(root, "packages/cli/dist/index.js");
-const PEER_SHELL = path.join(root, "node_modules/.cache/frameloom-peer/shell/chromium");
 const FPS = 30;
 const INTERVAL_MS = 1000 / FPS;
 const WARM_FRAMES = 5;
@@ -192,34 +190,18 @@ const withTimeout = (promise, ms, what) =>
   Promise.race([promise, sleep(ms).then(() => Promise.reject(new Error(`${what}: no answer in ${ms / 1000} s`)))]);
 
 /**
- * The executable of a browser setting ("system", "shell", "auto" or a path): { path, source } or
- * null when none is there. resolveBrowser(which) of @frameloom/stage-capture, the engine's own
- * lookup, when it exports one (a path, or an object with executablePath / path; null or a throw =
- * none); else (or when it finds none) "system": findChromium(), "shell": the headless shell
- * bench/peer-hyperframes.mjs unpacks, a path: itself.
+ * The executable of a browser setting ("system", "shell", "auto" or a path): { path, source, version }
+ * from resolveBrowser() of @frameloom/stage-capture, the engine's own lookup; null (with a note)
+ * when it finds none.
  */
 async function browserExecutable(which) {
-  const resolve = stageCapture.resolveBrowser;
-  if (typeof resolve === "function") {
-    try {
-      const r = await resolve(which);
-      const found = typeof r === "string" ? r : (r?.executablePath ?? r?.path ?? null);
-      if (found && existsSync(found)) {
-        return { path: found, source: `resolveBrowser(${JSON.stringify(which)})${r?.kind && r.kind !== which ? `: ${r.kind}` : ""}`, version: r?.version ?? null };
-      }
-    } catch (error) {
-      notes.add(`resolveBrowser(${JSON.stringify(which)}) failed: ${errorText(error)}`);
-    }
+  try {
+    const r = await stageCapture.resolveBrowser(which);
+    return { path: r.executablePath, source: `resolveBrowser(${JSON.stringify(which)})${r.kind !== which ? `: ${r.kind}` : ""}`, version: r.version };
+  } catch (error) {
+    notes.add(`resolveBrowser(${JSON.stringify(which)}) failed: ${errorText(error)}`);
+    return null;
   }
-  if (which === "system") return { path: findChromium(), source: "findChromium()" };
-  if (which === "shell") return existsSync(PEER_SHELL) ? { path: PEER_SHELL, source: "node_modules/.cache/frameloom-peer/shell" } : null;
-  if (which === "auto") return null;
-  return existsSync(which) ? { path: path.resolve(which), source: "a path" } : null;
-}
-
-function browserVersion(file) {
-  const r = spawnSync(file, [...(process.getuid?.() === 0 ? ["--no-sandbox"] : []), "--version"], { encoding: "utf8", timeout: 20000 });
-  return r.status === 0 ? r.stdout.trim().replace(/\s+/g, " ") : null;
 }
 
 /** PSNR (dB, average over R, G, B) of image a against image b, by ffmpeg's psnr filter. */
@@ -253,9 +235,9 @@ const results = {
 log(`bench/capture: ${width}x${height} @${FPS}, ${runs} round(s)${quick ? " (quick: not a measurement)" : ""}; ${machine.cpuModel}, ${machine.cores} cores, load ${machine.load1}`);
 for (const which of new Set(["system", ...pick("browsers")])) {
   const exe = await browserExecutable(which);
-  results.executables[which] = exe ? { ...exe, version: exe.version ?? browserVersion(exe.path) } : null;
-  if (exe) log(`  ${which.padEnd(6)} ${results.executables[which].version ?? "(version unknown)"}: ${exe.path} (${exe.source})`);
-  else if (which !== "auto") log(`  ${which.padEnd(6)} NOT FOUND${which === "shell" ? ": its rows are skipped (node bench/peer-hyperframes.mjs --quick installs one, or the engine's resolveBrowser)" : ""}`);
+  results.executables[which] = exe;
+  if (exe) log(`  ${which.padEnd(6)} ${exe.version}: ${exe.path} (${exe.source})`);
+  else log(`  ${which.padEnd(6)} NOT FOUND: its rows are skipped`);
 }
 log("");
 

@@ -29,8 +29,13 @@ export interface FramesOnDisk {
   range: FrameRange;
 }
 
+/** `frame_000123`: the name every per-frame file of a render starts with (absolute frame index). */
+export function frameStem(index: number): string {
+  return `frame_${String(index).padStart(6, "0")}`;
+}
+
 export function frameFileName(index: number, encoding: "jpeg" | "png"): string {
-  return `frame_${String(index).padStart(6, "0")}.${encoding === "jpeg" ? "jpg" : "png"}`;
+  return `${frameStem(index)}.${encoding === "jpeg" ? "jpg" : "png"}`;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ import {
   type Frame,
   type LayerCapture,
   type LayeredFrame,
+  type MediaLayerPlacement,
   type MediaSource,
   mediaLocalTime,
 } from "@frameloom/shared-helpers";
@@ -78,14 +79,8 @@ export class BeginFrameUnavailable extends Error {}
 const PROBE_TIMEOUT_MS = 5000;
 
 interface LayerPlan {
-  media: {
-    id: string;
-    rect: { x: number; y: number; width: number; height: number };
-    opacity: number;
-    fit: "cover" | "contain" | "fill";
-    transform?: [number, number, number, number, number, number];
-    radius?: [number, number, number, number, number, number, number, number];
-  }[];
+  /** Where each media element is painted: the placement the compositor gets, keyed by element id. */
+  media: (Omit<MediaLayerPlacement, "kind" | "mediaId" | "localTime"> & { id: string })[];
   /** Per DOM layer: null = always capture; "0:…" = the layer paints nothing. */
   signatures: (string | null)[];
 }

@@ -54,12 +54,12 @@ const DISK_FULL_BYTES = 32 * 1024 * 1024;
  * A Chromium that crashes because the work dir's disk is full (its shared memory and profile live
  * there, next to the frames) is not retried: the crash becomes the coded disk-full error.
  */
-async function diskFullInstead(error: unknown, workDir: string): Promise<never> {
+async function diskFullOr(error: unknown, workDir: string): Promise<unknown> {
   if (error instanceof FrameloomError && error.retryable) {
     const fs = await statfs(workDir).catch(() => null);
     const free = fs ? fs.bavail * fs.bsize : Infinity;
     if (free < DISK_FULL_BYTES) {
-      throw new FrameloomError(
+      return new FrameloomError(
         CaptureErrors.DISK_FULL,
         `the disk holding the render's temp dir is full (${Math.round(free / 1024)} KiB free at ${workDir}): ${error.message}; ` +
           `free space there or set TMPDIR to a larger disk`,
@@ -67,7 +67,7 @@ async function diskFullInstead(error: unknown, workDir: string): Promise<never> 
       );
     }
   }
-  throw error;
+  return error;
 }
 
 export interface CaptureStageInput {
@@ -173,7 +173,6 @@ export async function runCaptureStage(input: CaptureStageInput, ctx: StageContex
     await server.close();
     videoInject?.close();
   };
-  const orDiskFull = <T>(work: Promise<T>): Promise<T> => work.catch((error: unknown) => diskFullInstead(error, ctx.workDir));
   const stats: CaptureStats = { framesCaptured: 0, framesReused: 0, layersCaptured: 0, layersReused: 0, layersSkippedEmpty: 0 };
   const pool = new SessionPool({
     method: decision.method,
@@ -181,10 +180,7 @@ export async function runCaptureStage(input: CaptureStageInput, ctx: StageContex
     warn: ctx.warn,
     signal: ctx.signal,
     open: (worker, attempt, method, tag) =>
-      orDiskFull(openSession(worker, attempt, method, tag)),
-  });
-  function openSession(worker: number, attempt: number, method: CaptureMethod, tag: string): Promise<BrowserSession> {
-    return BrowserSession.open({
+      BrowserSession.open({
         composition,
         entryUrl: server.entryUrl,
         origin: server.origin,
@@ -199,8 +195,8 @@ export async function runCaptureStage(input: CaptureStageInput, ctx: StageContex
         browser: decision.browser,
         method,
         reuseFrames: config.capture.reuseFrames !== false,
-      });
-  }
+      }),
+  });
   // Filled in as capture runs: the method may still change at the first session's probe.
   const report: CaptureReport = {
     browser: decision.browser.kind,
@@ -220,14 +216,15 @@ export async function runCaptureStage(input: CaptureStageInput, ctx: StageContex
     },
   };
   stats.report = report;
-  const report0 = (framesDone: number) => ctx.progress({ framesDone, totalFrames: total, workers });
-  report0(0);
+  const reportProgress = (framesDone: number) => ctx.progress({ framesDone, totalFrames: total, workers });
+  reportProgress(0);
   const engine = {
     range,
     workers,
     pool,
     signal: ctx.signal,
-    onFrame: report0,
+    onFrame: reportProgress,
+    explainFailure: (error: unknown) => diskFullOr(error, ctx.workDir),
     onWorkersChanged: (next: number, reason: string) => {
       workers = next;
       ctx.warn(`capture retry with ${next} worker(s): ${reason}`);
@@ -243,8 +240,8 @@ export async function runCaptureStage(input: CaptureStageInput, ctx: StageContex
       rejectSettled = rej;
     });
     const run = layerMedia
-      ? streamCapture<LayeredFrame>({ ...engine, capture: (s, i) => orDiskFull(s.captureLayered(i)) })
-      : streamCapture<Frame>({ ...engine, capture: (s, i) => orDiskFull(s.captureFrame(i)) });
+      ? streamCapture<LayeredFrame>({ ...engine, capture: (s, i) => s.captureLayered(i) })
+      : streamCapture<Frame>({ ...engine, capture: (s, i) => s.captureFrame(i) });
     // On abort (a later stage failed, or the user cancelled) close the browsers first, then settle:
     // the kernel removes the work dir (browser profiles) only after `settled`.
     ctx.signal.addEventListener(
@@ -277,14 +274,14 @@ export async function runCaptureStage(input: CaptureStageInput, ctx: StageContex
   try {
     if (layerMedia) {
       const dir = await LayerDirectory.create(path.join(ctx.workDir, "layers"), range);
-      await captureInto<LayeredFrame>({ ...engine, capture: (s, i) => orDiskFull(s.captureLayered(i)), put: (f) => dir.put(f) });
+      await captureInto<LayeredFrame>({ ...engine, capture: (s, i) => s.captureLayered(i), put: (f) => dir.put(f) });
       return {
         capture: { range, route, layeredFrames: dir.frames(), stats },
         settled: Promise.resolve({ captureMs: performance.now() - started, workers }),
       };
     }
     const dir = await FrameDirectory.create(path.join(ctx.workDir, "frames"), config.capture.encoding, range);
-    await captureInto<Frame>({ ...engine, capture: (s, i) => orDiskFull(s.captureFrame(i)), put: (f) => dir.put(f) });
+    await captureInto<Frame>({ ...engine, capture: (s, i) => s.captureFrame(i), put: (f) => dir.put(f) });
     return {
       capture: { range, route, framesOnDisk: dir.framesOnDisk, stats },
       settled: Promise.resolve({ captureMs: performance.now() - started, workers }),

@@ -20,6 +20,7 @@ import {
   abortError,
   errorMessage,
   findFfmpeg,
+  frameIndexAt,
   frameTime,
   killTree,
   mediaLocalTime,
@@ -66,7 +67,7 @@ class VideoFrames {
 
   indexAt(t: number): number {
     const local = mediaLocalTime(this.source, t);
-    return Math.max(0, Math.floor((local * this.fps.num) / this.fps.den + 1e-9));
+    return Math.max(0, frameIndexAt(local, this.fps.num / this.fps.den));
   }
 
   fileOf(k: number): string {

@@ -17,6 +17,7 @@ import { resolveDocumentFonts, type FontResolution } from "./fonts.js";
 import { collectMedia } from "./media.js";
 import { mountCompositions, type Instance } from "./nested.js";
 import { preludeScript } from "./scriptScope.js";
+import { ROOT_DURATION_ATTRIBUTES } from "./timingRules.js";
 import { StaticTiming } from "./timing.js";
 import { allElements, attr, describe, toNumber, type Element, type Node } from "./tree.js";
 import { VariableIssues, resolveDocumentVariables, type VariableScope, type VariableValues } from "./variables.js";
@@ -237,7 +238,7 @@ function readFps(root: Element, file: string): Fps {
 }
 
 function readDuration(root: Element, file: string): number | null {
-  for (const name of ["data-duration", "data-composition-duration"]) {
+  for (const name of ROOT_DURATION_ATTRIBUTES) {
     const raw = attr(root, name);
     if (raw === null) continue;
     const value = toNumber(raw);

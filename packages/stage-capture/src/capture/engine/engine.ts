@@ -10,7 +10,7 @@
  */
 import { assertNotAborted, type FrameRange } from "@frameloom/shared-helpers";
 import type { BrowserSession } from "../browserSession.js";
-import { createScheduler } from "./scheduler.js";
+import { createScheduler, type OrderedWindow } from "./scheduler.js";
 import type { SessionPool } from "./sessionPool.js";
 import { OrderedStream } from "./sinks.js";
 
@@ -23,6 +23,27 @@ export interface EngineOptions<T extends { index: number }> {
   signal: AbortSignal;
   onFrame?(framesDone: number): void;
   onWorkersChanged?(workers: number, reason: string): void;
+  /** See SchedulerOptions.explainFailure. */
+  explainFailure?(error: unknown): Promise<unknown>;
+}
+
+/** The scheduler over the pool's sessions; the sink decides the chunk size, where frames go and the window. */
+function schedulerFor<T extends { index: number }>(
+  options: EngineOptions<T>,
+  sink: { chunkSize: number; put(item: T): void | Promise<void>; window?: OrderedWindow },
+) {
+  const { pool } = options;
+  return createScheduler<BrowserSession>({
+    range: options.range,
+    workers: options.workers,
+    chunkSize: sink.chunkSize,
+    open: (w, attempt) => pool.open(w, attempt),
+    close: (s) => pool.close(s),
+    capture: async (session, index) => sink.put(await options.capture(session, index)),
+    window: sink.window,
+    explainFailure: options.explainFailure,
+    onWorkersChanged: options.onWorkersChanged,
+  });
 }
 
 /** Streaming chunk: small, so frames arrive nearly in order from N workers. */
@@ -41,16 +62,7 @@ export function streamCapture<T extends { index: number }>(options: EngineOption
   const total = range.to - range.from;
   const chunkSize = workers > 1 ? STREAM_CHUNK : total;
   const stream = new OrderedStream<T>(range, Math.max(chunkSize * workers * 2, 8), options.onFrame);
-  const scheduler = createScheduler<BrowserSession>({
-    range,
-    workers,
-    chunkSize,
-    open: (w, attempt) => pool.open(w, attempt),
-    close: (s) => pool.close(s),
-    capture: async (session, index) => stream.put(await options.capture(session, index)),
-    window: stream,
-    onWorkersChanged: options.onWorkersChanged,
-  });
+  const scheduler = schedulerFor(options, { chunkSize, put: (item) => stream.put(item), window: stream });
   let shutdownPromise: Promise<void> | null = null;
   const shutdown = () =>
     (shutdownPromise ??= (async () => {
@@ -82,17 +94,12 @@ export async function captureInto<T extends { index: number }>(
 ): Promise<{ workers: number }> {
   const { range, workers, pool } = options;
   let done = 0;
-  const scheduler = createScheduler<BrowserSession>({
-    range,
-    workers,
+  const scheduler = schedulerFor(options, {
     chunkSize: Math.ceil((range.to - range.from) / Math.max(1, workers)),
-    open: (w, attempt) => pool.open(w, attempt),
-    close: (s) => pool.close(s),
-    capture: async (session, index) => {
-      await options.put(await options.capture(session, index));
+    put: async (item) => {
+      await options.put(item);
       options.onFrame?.(++done);
     },
-    onWorkersChanged: options.onWorkersChanged,
   });
   const onAbort = () => {
     scheduler.stop();

@@ -35,6 +35,8 @@ export interface SchedulerOptions<S> {
   /** Captures frame `index` on `session` and hands it on; resolves once it is accepted. */
   capture(session: S, index: number): Promise<void>;
   window?: OrderedWindow;
+  /** What a failure stands for, before the retry policy reads it (a crash on a full disk is no crash to retry). */
+  explainFailure?(error: unknown): Promise<unknown>;
   /** The worker count in force changed after a failure. */
   onWorkersChanged?(workers: number, reason: string): void;
 }
@@ -109,7 +111,7 @@ export function createScheduler<S>(options: SchedulerOptions<S>): Scheduler {
           if (session !== null) await options.close(session);
           session = null;
           attempt += 1;
-          const decision = policy.onFailure(error, running);
+          const decision = policy.onFailure(options.explainFailure ? await options.explainFailure(error) : error, running);
           options.onWorkersChanged?.(decision.workers, decision.reason);
           if (decision.action === "retire") return;
         }

@@ -14,6 +14,7 @@ import path from "node:path";
 import {
   FrameloomError,
   frameFileName,
+  frameStem,
   type FrameRange,
   type FramesOnDisk,
   type LayerCapture,
@@ -136,7 +137,7 @@ export class LayerDirectory {
   }
 
   private manifest(index: number): string {
-    return path.join(this.dir, `frame_${String(index).padStart(6, "0")}.json`);
+    return path.join(this.dir, `${frameStem(index)}.json`);
   }
 
   async put(frame: LayeredFrame): Promise<void> {
@@ -148,7 +149,7 @@ export class LayerDirectory {
       }
       let file = this.written.get(layer.png);
       if (file === undefined) {
-        file = `frame_${String(frame.index).padStart(6, "0")}_${k}.png`;
+        file = `${frameStem(frame.index)}_${k}.png`;
         await writeWorkFile(path.join(this.dir, file), layer.png);
         this.written.set(layer.png, file);
       }
