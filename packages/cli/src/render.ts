@@ -2,17 +2,17 @@
  * The Node API: `render(options)` validates options, wires the default stages (or the ones given),
  * runs the kernel and returns a summary. The CLI is a thin layer over this.
  */
-import { planHdr } from "@frameloom/stage-capture";
+import { Kernel, buildRenderConfig, type KernelHooks, type RenderOptions, type StageSpec } from "@frameloom/kernel";
 import {
-  Kernel,
-  buildRenderConfig,
-  requestedPreset,
-  PRESETS,
-  type KernelHooks,
-  type RenderOptions,
-  type StageSpec,
-} from "@frameloom/kernel";
-import { FrameloomError, fpsToString, type CaptureReport, type ProgressEvent, type Composition } from "@frameloom/shared-helpers";
+  FrameloomError,
+  fpsToString,
+  type CaptureReport,
+  type ContentLight,
+  type HdrDecision,
+  type ProgressEvent,
+  type RenderConfig,
+  type RenderPlan,
+} from "@frameloom/shared-helpers";
 import { defaultStages } from "./defaultStages.js";
 import { CliErrors } from "./errors.js";
 
@@ -43,28 +43,27 @@ export interface RenderSummary {
   layers?: { layersCaptured: number; layersReused: number; layersSkippedEmpty: number };
   /** Which browser and capture method produced the frames, and how many were re-used (absent with a custom capture stage). */
   capture?: CaptureReport;
-  /** Null for SDR renders. */
-  hdr: { mode: string; transfer: "pq" | "hlg"; compositor: "native" | "reference" } | null;
+  /** The plan's HDR decision (transfer null: SDR) and why, with the compositor of HDR renders; null for SDR renders. */
+  hdr: (HdrDecision & { transfer: "pq" | "hlg"; compositor: "native" | "reference"; contentLight: ContentLight | null }) | null;
+  /** The plan's decision for every render, SDR included: mode, transfer (null: SDR) and why. */
+  hdrDecision: HdrDecision;
 }
 
 export async function render(options: RenderApiOptions): Promise<RenderSummary> {
   const started = performance.now();
   const { stages: overrides, signal, onProgress, onWarning, hooks, ...renderOptions } = options;
-  // HDR is decided before the kernel runs: it picks the preset (hdr10 / hlg) and the layered route.
-  const requested = buildRenderConfig({ ...renderOptions, hdr: "sdr", preset: sdrPresetFor(renderOptions) });
-  const presetName = requestedPreset(renderOptions);
-  const format = PRESETS[presetName]?.encode.format ?? requested.encode.format;
-  const detection = await planHdr(requested.input, {
-    mode: renderOptions.hdr ?? "auto",
-    format,
-    hdrCapable: format === "mp4" || presetName === "prores-4444-hdr",
-    signal,
-    variables: requested.variables,
-    strictVariables: requested.strictVariables,
-  });
-  for (const warning of detection.warnings) onWarning?.(warning);
-  const config = buildRenderConfig(renderOptions, process.cwd(), detection);
-  const stages = defaultStages();
+  const config = buildRenderConfig(renderOptions, process.cwd());
+  const stages = stageSetWith(overrides);
+  const kernel = new Kernel();
+  if (onProgress) kernel.addHook("onProgress", onProgress);
+  if (onWarning) kernel.addHook("onWarning", onWarning);
+  const { job, values, stats } = await kernel.render({ config, stages, signal, hooks });
+  return summarise(config, values.plan as RenderPlan, job, stats, performance.now() - started);
+}
+
+/** The default stage set with `--stage name=…` replacements; an unknown name is refused. */
+export function stageSetWith(overrides: Record<string, StageSpec> | undefined, base = defaultStages()): Record<string, StageSpec> {
+  const stages = { ...base };
   for (const [name, spec] of Object.entries(overrides ?? {})) {
     if (!(name in stages)) {
       throw new FrameloomError(
@@ -74,43 +73,42 @@ export async function render(options: RenderApiOptions): Promise<RenderSummary> 
     }
     stages[name] = spec;
   }
-  const kernel = new Kernel();
-  if (onProgress) kernel.addHook("onProgress", onProgress);
-  if (onWarning) kernel.addHook("onWarning", onWarning);
-  const { job, values } = await kernel.render({ config, stages, signal, hooks });
-  const composition = values.composition as Composition;
-  const range = values.range as { from: number; to: number };
-  const hdr = config.hdr ? { mode: renderOptions.hdr ?? "auto", transfer: config.hdr.transfer, compositor: config.hdr.compositor } : null;
-  const capture = values.capture as { route?: string; stats?: RenderSummary["layers"] & { report?: CaptureReport } } | undefined;
-  const report = capture?.stats?.report;
-  const wallMs = Math.round(performance.now() - started);
-  const frames = range.to - range.from;
+  return stages;
+}
+
+/** The render's summary from the plan and what the stages reported (no stage object is read after the run). */
+export function summarise(
+  config: RenderConfig,
+  plan: RenderPlan,
+  job: { perfStages: Record<string, number>; workers: number; warnings: string[] },
+  stats: Record<string, Record<string, unknown>>,
+  wallMs: number,
+): RenderSummary {
+  const capture = stats.capture as
+    | { route?: string; report?: CaptureReport; layersCaptured?: number; layersReused?: number; layersSkippedEmpty?: number }
+    | undefined;
+  const frames = plan.range.to - plan.range.from;
+  const ms = Math.round(wallMs);
+  const layers = capture && (capture.layersCaptured ?? 0) + (capture.layersReused ?? 0) > 0
+    ? { layersCaptured: capture.layersCaptured ?? 0, layersReused: capture.layersReused ?? 0, layersSkippedEmpty: capture.layersSkippedEmpty ?? 0 }
+    : undefined;
+  const { transfer } = plan.hdr;
   return {
     output: config.output,
     frames,
-    fps: Math.round((frames / (wallMs / 1000)) * 100) / 100,
-    compositionFps: fpsToString(composition.fps),
-    width: composition.width,
-    height: composition.height,
-    wallMs,
+    fps: Math.round((frames / (ms / 1000)) * 100) / 100,
+    compositionFps: fpsToString(plan.composition.fps),
+    width: plan.composition.width,
+    height: plan.composition.height,
+    wallMs: ms,
     perfStages: job.perfStages,
     workers: job.workers,
     route: capture?.route ?? "custom",
-    preset: config.preset,
-    warnings: [...detection.warnings, ...job.warnings],
-    hdr,
-    layers:
-      capture?.stats && capture.stats.layersCaptured + capture.stats.layersReused > 0
-        ? { layersCaptured: capture.stats.layersCaptured, layersReused: capture.stats.layersReused, layersSkippedEmpty: capture.stats.layersSkippedEmpty }
-        : undefined,
-    // A snapshot: the report's counters are live while capture runs.
-    capture: report ? { ...report } : undefined,
+    preset: plan.output.preset,
+    warnings: job.warnings,
+    hdr: transfer ? { ...plan.hdr, transfer, compositor: config.hdrCompositor, contentLight: plan.contentLight } : null,
+    hdrDecision: plan.hdr,
+    layers,
+    capture: capture?.report,
   };
-}
-
-/** The options' preset with HDR presets swapped for an SDR one, to validate everything else first. */
-function sdrPresetFor(options: RenderOptions): string | undefined {
-  const name = requestedPreset(options);
-  if (name === "prores-4444-hdr") return "prores-4444";
-  return name === "hdr10" || name === "hlg" ? "standard" : options.preset;
 }

@@ -6,15 +6,9 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
-import { FrameloomError, parseFps, type EncodeSettings, type ProbedMedia, type RenderConfig } from "@frameloom/shared-helpers";
+import { FrameloomError, parseFps, type EncodeSettings, type PlannedOutput, type RenderConfig } from "@frameloom/shared-helpers";
 import { KernelErrors } from "./errors.js";
 import { FORMAT_DEFAULT_PRESET, HDR_PRESETS, resolvePreset } from "./presets.js";
-
-/** What HDR detection decided before the render (see stage-capture's planHdr). */
-export interface HdrDetection {
-  transfer: "pq" | "hlg" | null;
-  media: Record<string, ProbedMedia>;
-}
 
 /** `--quality` on an HDR render: x265 speed and CRF. */
 const HDR_QUALITY: Record<string, { speed?: string; crf?: number }> = {
@@ -119,7 +113,7 @@ export const renderOptionsSchema = z
 
 export type RenderOptions = z.input<typeof renderOptionsSchema>;
 
-export function buildRenderConfig(options: RenderOptions, cwd = process.cwd(), detection?: HdrDetection): RenderConfig {
+export function buildRenderConfig(options: RenderOptions, cwd = process.cwd()): RenderConfig {
   const parsed = renderOptionsSchema.safeParse(options);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -129,49 +123,50 @@ export function buildRenderConfig(options: RenderOptions, cwd = process.cwd(), d
     );
   }
   const o = parsed.data;
-  let presetName = requestedPreset(o);
-  let transfer = detection?.transfer ?? null;
-  if (isHdrPreset(presetName)) transfer = presetName === "hlg" ? "hlg" : "pq";
-  else if (transfer) presetName = transfer === "pq" ? "hdr10" : "hlg";
-  if (o.hdr === "sdr") {
-    transfer = null;
-    if (isHdrPreset(presetName)) {
-      throw new FrameloomError(KernelErrors.CONFIG_INVALID, `--sdr contradicts the HDR preset "${presetName}"`);
-    }
+  const presetName = requestedPreset(o);
+  if (o.hdr === "sdr" && isHdrPreset(presetName)) {
+    throw new FrameloomError(KernelErrors.CONFIG_INVALID, `--sdr contradicts the HDR preset "${presetName}"`);
   }
-  const hdrQuality = transfer ? HDR_QUALITY[o.quality ?? "standard"] : undefined;
-  const preset = resolvePreset(presetName, {
-    encode: { speed: o.speed ?? hdrQuality?.speed, crf: o.crf ?? hdrQuality?.crf },
-    capture: { quality: o.jpegQuality, maxPageMemoryMb: o.maxPageMemory, nativeRandom: o.nativeRandom,
-      videoCompositing: o.videoCompositing,
-      browser: o.browser,
-      method: o.captureMethod,
-      reuseFrames: o.frameReuse,
-    },
-  });
-  if (o.format && preset.encode.format !== o.format) {
+  const hdrQuality = HDR_QUALITY[o.quality ?? "standard"]!;
+  const resolve = (name: string): PlannedOutput => {
+    const hdr = isHdrPreset(name);
+    const preset = resolvePreset(name, {
+      encode: { speed: o.speed ?? (hdr ? hdrQuality.speed : undefined), crf: o.crf ?? (hdr ? hdrQuality.crf : undefined) },
+      capture: {
+        quality: o.jpegQuality,
+        maxPageMemoryMb: o.maxPageMemory,
+        nativeRandom: o.nativeRandom,
+        videoCompositing: o.videoCompositing,
+        browser: o.browser,
+        method: o.captureMethod,
+        reuseFrames: o.frameReuse,
+      },
+    });
+    return { preset: preset.name, encode: preset.encode, capture: preset.capture };
+  };
+  const requested = resolve(presetName);
+  if (o.format && requested.encode.format !== o.format) {
     throw new FrameloomError(
       KernelErrors.CONFIG_INVALID,
-      `preset "${preset.name}" writes ${preset.encode.format}, but --format ${o.format} was asked for`,
+      `preset "${requested.preset}" writes ${requested.encode.format}, but --format ${o.format} was asked for`,
     );
   }
+  // An SDR MP4 preset becomes HEVC HDR10 / HLG when the plan renders HDR; other formats stay SDR.
+  const upgradable = requested.encode.format === "mp4" && !isHdrPreset(presetName) && o.hdr !== "sdr";
   const output = path.resolve(cwd, o.output);
-  assertOutputExtension(output, preset.encode.format, preset.name);
+  assertOutputExtension(output, requested.encode.format, requested.preset);
   const variables = resolveVariables(o.variables, o.variablesFile, cwd);
   return {
     input: path.resolve(cwd, o.input),
     output,
-    preset: preset.name,
     fps: o.fps === undefined ? undefined : parseFps(o.fps),
     frames: o.frames,
     workers: o.workers,
     route: o.route,
     strict: o.strict,
-    encode: preset.encode,
-    capture: preset.capture,
-    hdr: transfer ? { transfer, compositor: o.hdrCompositor } : null,
-    media: detection?.media ?? {},
-    compositor: o.hdrCompositor,
+    presets: { requested, hdr: upgradable ? { pq: resolve("hdr10"), hlg: resolve("hlg") } : null },
+    hdrMode: o.hdr,
+    hdrCompositor: o.hdrCompositor,
     ...(variables ? { variables } : {}),
     strictVariables: o.strictVariables,
   };

@@ -25,13 +25,13 @@ function config(output: string): RenderConfig {
 }
 
 const produce: Stage = {
-  meta: { name: "produce", kernel: "^1.0.0", needs: ["config"], provides: ["items"] },
+  meta: { name: "produce", kernel: "^2.0.0", needs: { config: "RenderConfig" }, provides: { items: "Items" } },
   async run() {
     return { items: [1, 2, 3] };
   },
 };
 const write = (fail = false): Stage => ({
-  meta: { name: "write", kernel: "^1.0.0", needs: ["items", "outputPath"], provides: ["written"] },
+  meta: { name: "write", kernel: "^2.0.0", needs: { items: "Items", outputPath: "OutputPath" }, provides: { written: "Count" } },
   async run(input, ctx) {
     const { items, outputPath } = input as { items: number[]; outputPath: string };
     writeFileSync(outputPath, items.join(","));
@@ -74,20 +74,20 @@ describe("kernel", () => {
     });
     expect(ran).toBe(false);
     expect(() => checkStages([produce, produce])).toThrow(/twice/);
-    expect(() => checkStages([{ ...produce, meta: { ...produce.meta, kernel: "^2.0.0" } }])).toThrow(/needs kernel \^2.0.0/);
+    expect(() => checkStages([{ ...produce, meta: { ...produce.meta, kernel: "^3.0.0" } }])).toThrow(/needs kernel \^3.0.0/);
   });
 
   it("passes optional values when provided and does not require a provider for them", async () => {
     const seen: unknown[] = [];
     const reader: Stage = {
-      meta: { name: "reader", kernel: "^1.0.0", needs: ["items", "outputPath"], optional: ["extra"], provides: ["done"] },
+      meta: { name: "reader", kernel: "^2.0.0", needs: { items: "Items", outputPath: "OutputPath" }, optional: { extra: "Extra" }, provides: { done: "Done" } },
       async run(input) {
         writeFileSync((input as { outputPath: string }).outputPath, "x");
         seen.push((input as { extra?: unknown }).extra);
         return { done: true };
       },
     };
-    const extra: Stage = { meta: { name: "extra", kernel: "^1.0.0", needs: [], provides: ["extra"] }, async run() { return { extra: 42 }; } };
+    const extra: Stage = { meta: { name: "extra", kernel: "^2.0.0", needs: {}, provides: { extra: "Extra" } }, async run() { return { extra: 42 }; } };
     await runRender({ config: config(out()), stages: { produce, reader } });
     await runRender({ config: config(out()), stages: { produce, extra, reader } });
     expect(seen).toEqual([undefined, 42]);
@@ -98,7 +98,7 @@ describe("kernel", () => {
     const file = path.join(dir, "my-produce.mjs");
     writeFileSync(
       file,
-      `export const stage = { meta: { name: "produce", kernel: "^1.0.0", needs: [], provides: ["items"] }, async run() { return { items: [9] }; } };`,
+      `export const stage = { meta: { name: "produce", kernel: "^2.0.0", needs: {}, provides: { items: "Items" } }, async run() { return { items: [9] }; } };`,
     );
     const [resolved] = await resolveStages({ produce: file });
     expect(await resolved!.run({}, {} as never)).toEqual({ items: [9] });
@@ -109,7 +109,7 @@ describe("kernel", () => {
   it("times a streaming stage until its settled promise and fails on its rejection", async () => {
     const output = out();
     const stream: Stage = {
-      meta: { name: "stream", kernel: "^1.0.0", needs: [], provides: ["items"] },
+      meta: { name: "stream", kernel: "^2.0.0", needs: {}, provides: { items: "Items" } },
       async run() {
         return { items: [1], settled: new Promise((r) => setTimeout(r, 120)) };
       },
@@ -128,7 +128,7 @@ describe("kernel", () => {
   it("honours an AbortSignal and rejects unknown hooks", async () => {
     const controller = new AbortController();
     const slow: Stage = {
-      meta: { name: "slow", kernel: "^1.0.0", needs: [], provides: ["items"] },
+      meta: { name: "slow", kernel: "^2.0.0", needs: {}, provides: { items: "Items" } },
       run: (_i, ctx) =>
         new Promise((_, reject) => ctx.signal.addEventListener("abort", () => reject(new Error("stopped")))),
     };
@@ -138,6 +138,61 @@ describe("kernel", () => {
     await expect(run).rejects.toMatchObject({ code: "FLM_ERR_ABORTED" });
     expect(existsSync(output)).toBe(false);
     expect(() => new Kernel().addHook("onExplode" as never, () => {})).toThrow(/unknown hook "onExplode"/);
+  });
+
+  it("refuses two providers of one value, naming both, and a need whose type is not its provider's", () => {
+    const other: Stage = { meta: { name: "other", kernel: "^2.0.0", needs: {}, provides: { items: "Items" } }, run: produce.run };
+    expect(() => checkStages([produce, other, write()])).toThrow(
+      expect.objectContaining({
+        code: "FLM_ERR_KERNEL_STAGE_DUPLICATE_PROVIDER",
+        message: expect.stringMatching(/"items" is provided twice: by stage "produce" \(Items\) and by stage "other" \(Items\)/),
+      }),
+    );
+    const shadow: Stage = { meta: { name: "shadow", kernel: "^2.0.0", needs: {}, provides: { config: "RenderConfig" } }, run: produce.run };
+    expect(() => checkStages([shadow])).toThrow(expect.objectContaining({ code: "FLM_ERR_KERNEL_STAGE_DUPLICATE_PROVIDER", message: expect.stringContaining("by the kernel") }));
+    const typed: Stage = { meta: { name: "typed", kernel: "^2.0.0", needs: { items: "Frames" }, provides: {} }, run: produce.run };
+    expect(() => checkStages([produce, typed])).toThrow(
+      expect.objectContaining({ code: "FLM_ERR_KERNEL_STAGE_TYPE_MISMATCH", message: expect.stringContaining('needs "items" as Frames, but stage "produce" provides it as Items') }),
+    );
+    // An optional value a later stage provides is an ordering error, not a silent skip.
+    const early: Stage = { meta: { name: "early", kernel: "^2.0.0", needs: {}, optional: { extra: "Extra" }, provides: {} }, run: produce.run };
+    const extra: Stage = { meta: { name: "extra", kernel: "^2.0.0", needs: {}, provides: { extra: "Extra" } }, run: produce.run };
+    expect(() => checkStages([early, extra])).toThrow(/provides only after it/);
+    expect(() => checkStages([{ ...produce, meta: { ...produce.meta, needs: ["config"] as never } }])).toThrow();
+  });
+
+  it("records what stages report (stats, and what settled resolves with) by stage name; progress counts frames of the stage that says so", async () => {
+    const counting: Stage = {
+      meta: { name: "count", kernel: "^2.0.0", needs: {}, provides: { items: "Items" }, countsFrames: true },
+      async run(_i, ctx) {
+        ctx.progress({ framesDone: 2, totalFrames: 4 });
+        return { items: [1, 2], stats: { a: 1 }, settled: new Promise((r) => setTimeout(() => r({ b: 2 }), 20)) };
+      },
+    };
+    const { job, stats } = await runRender({ config: config(out()), stages: { count: counting, write: write() } });
+    expect(stats).toEqual({ count: { a: 1, b: 2 } });
+    // write's own progress (3 of 3) does not count frames: framesRendered stays capture-like.
+    expect(job.framesRendered).toBe(2);
+  });
+
+  it("reports a producer's failure in place of the failure of a consumer that yields to it", async () => {
+    const producer: Stage = {
+      meta: { name: "producer", kernel: "^2.0.0", needs: {}, provides: { items: "Items" } },
+      async run() {
+        const settled = new Promise((_, reject) => setTimeout(() => reject(new Error("browser crashed")), 20));
+        settled.catch(() => {});
+        return { items: [1], settled };
+      },
+    };
+    const consumer = (yields: boolean): Stage => ({
+      meta: { name: "consumer", kernel: "^2.0.0", needs: { items: "Items" }, provides: { done: "Done" }, yieldsToProducer: yields },
+      async run() {
+        await new Promise((r) => setTimeout(r, 60));
+        throw new Error("EPIPE");
+      },
+    });
+    await expect(runRender({ config: config(out()), stages: { producer, consumer: consumer(true) } })).rejects.toThrow("browser crashed");
+    await expect(runRender({ config: config(out()), stages: { producer, consumer: consumer(false) } })).rejects.toThrow("EPIPE");
   });
 
   it("refuses an unwritable output before starting", async () => {

@@ -11,6 +11,10 @@
  *   the input, or a file the composition reads (outputGuard.ts): checked before any stage runs, then
  *   against the composition's files as soon as a stage provides `composition`.
  * - A stage's result may carry `settled`: that stage is timed until it resolves (streaming).
+ * - Each value has one provider (checked in stages.ts); what a stage reports about its run (`stats`, or what
+ *   `settled` resolves with) is recorded by stage name in the result, never read from mutable objects.
+ * - Nothing here names a concrete stage: which stage's progress counts frames (`meta.countsFrames`) and whose
+ *   failure yields to an upstream producer's (`meta.yieldsToProducer`) come from stage meta.
  */
 import { access, mkdir, rm } from "node:fs/promises";
 import { constants } from "node:fs";
@@ -30,6 +34,7 @@ import {
   type Stage,
   type StageContext,
   type StageProgress,
+  type StageStats,
 } from "@frameloom/shared-helpers";
 import { KernelErrors } from "./errors.js";
 import { HookRunner, type KernelHooks } from "./hooks.js";
@@ -49,6 +54,8 @@ export interface RenderResult {
   job: RenderJob;
   /** Every value the stages provided, by name. */
   values: Record<string, unknown>;
+  /** What each stage reported about its run (`stats` / the value `settled` resolved with), by stage name. */
+  stats: Record<string, StageStats>;
 }
 
 /** Where the output is written until the render succeeds: same directory, so rename is atomic. */
@@ -99,23 +106,24 @@ export class Kernel {
     // A killed render (SIGKILL included) leaves no partial output: the watchdog removes it.
     const forgetPartial = removeOnParentDeath(outputPath);
     const values: Record<string, unknown> = { config: request.config, outputPath };
-    const settled: Promise<unknown>[] = [];
+    const stats: Record<string, StageStats> = {};
+    const settled: { stage: Stage<any, any>; done: Promise<unknown> }[] = [];
     let failure: unknown;
 
     const setJob = (patch: Parameters<typeof updateJobStatus>[1]) => {
       job = updateJobStatus(job, patch);
     };
-    const emitProgress = (stage: Stage["meta"]["name"], update: StageProgress) => {
+    const emitProgress = (stage: Stage["meta"], update: StageProgress) => {
       setJob({
         totalFrames: update.totalFrames || job.totalFrames,
         workers: update.workers ?? job.workers,
-        ...(stage === "capture" ? { framesRendered: update.framesDone } : {}),
+        ...(stage.countsFrames ? { framesRendered: update.framesDone } : {}),
       });
       // Capture is the long stage; the last 5 % is the encoder draining and the rename.
       if (job.totalFrames) setJob({ progress: (0.95 * job.framesRendered) / job.totalFrames });
       this.hooks.emit("onProgress", {
         jobId: job.id,
-        stage,
+        stage: stage.name,
         status: job.status,
         progress: job.progress,
         framesDone: update.framesDone,
@@ -136,52 +144,58 @@ export class Kernel {
           signal: controller.signal,
           config: request.config,
           workDir: workDir.path,
-          progress: (update) => emitProgress(name, update),
+          progress: (update) => emitProgress(stage.meta, update),
           warn: (message) => {
             setJob({ warnings: [...job.warnings, message] });
             this.hooks.emit("onWarning", message);
           },
         };
-        const wanted = [...stage.meta.needs, ...(stage.meta.optional ?? []).filter((key) => key in values)];
+        const wanted = [...Object.keys(stage.meta.needs), ...Object.keys(stage.meta.optional ?? {}).filter((key) => key in values)];
         const input = Object.fromEntries(wanted.map((key) => [key, values[key]]));
         const started = performance.now();
         const timed = (ms: number) => {
           setJob({ perfStages: { [`${name}Ms`]: Math.round(ms) } });
         };
-        const result = (await stage.run(input, ctx)) as Record<string, unknown> & { settled?: Promise<unknown> };
-        for (const key of stage.meta.provides) {
+        const result = (await stage.run(input, ctx)) as Record<string, unknown> & { stats?: StageStats; settled?: Promise<StageStats | void> };
+        for (const [key, type] of Object.entries(stage.meta.provides)) {
           if (!(key in result)) {
             throw new FrameloomError(KernelErrors.STAGE_RESULT, `stage "${name}" did not return "${key}", which its meta provides`);
           }
           values[key] = result[key];
+          // The output must never replace a file the composition reads.
+          if (type === "Composition") await assertNotAnInput(request.config.output, result[key] as never);
         }
-        if ("composition" in result) await assertNotAnInput(request.config.output, result.composition);
+        if (result.stats) stats[name] = { ...result.stats };
         if (result.settled) {
           // A stream producer: it is done (and timed) when its stream is drained. A rejection aborts the rest.
           const done = result.settled.then(
-            () => timed(performance.now() - started),
+            (reported) => {
+              timed(performance.now() - started);
+              if (reported) stats[name] = { ...stats[name], ...reported };
+            },
             (error) => {
               controller.abort(error);
               throw error;
             },
           );
           done.catch(() => {});
-          settled.push(done);
+          settled.push({ stage, done });
         } else {
           timed(performance.now() - started);
         }
         await this.hooks.run("onStageEnd", { stage: name, ms: performance.now() - started }, name);
       }
-      await Promise.all(settled);
-      await replaceOutput(outputPath, request.config.output, request.config.encode.format);
+      await Promise.all(settled.map((s) => s.done));
+      await replaceOutput(outputPath, request.config.output, request.config.presets.requested.encode.format);
       setJob({ status: "done", progress: 1, stage: null });
-      return { job, values };
+      return { job, values, stats };
     } catch (error) {
       controller.abort(error);
       // A streaming producer's failure is the root cause of the consumer's; prefer it.
-      const producerErrors = await Promise.allSettled(settled);
+      const producerErrors = await Promise.allSettled(settled.map((s) => s.done));
       const rootCause = producerErrors.find((r): r is PromiseRejectedResult => r.status === "rejected")?.reason;
-      failure = pickRootCause(error, rootCause, request.signal);
+      const failedStage = stages.find((s) => s.meta.name === job.stage);
+      failure = pickRootCause(error, rootCause, failedStage?.meta.yieldsToProducer === true, request.signal);
       const cancelled = request.signal?.aborted ?? false;
       setJob({
         status: cancelled ? "cancelled" : "failed",
@@ -203,13 +217,14 @@ export class Kernel {
   }
 }
 
-function pickRootCause(error: unknown, producerError: unknown, signal?: AbortSignal): unknown {
+/**
+ * The render's error: a cancellation; else, when a streaming producer failed, the producer's error in place of an
+ * abort it caused or of the failure of a consumer that yields to it (`meta.yieldsToProducer`); else the error.
+ */
+function pickRootCause(error: unknown, producerError: unknown, consumerYields: boolean, signal?: AbortSignal): unknown {
   if (signal?.aborted) return abortError(signal);
   const producerFailed = producerError !== undefined && !isFrameloomError(producerError, "FLM_ERR_ABORTED");
-  if (producerFailed && !isFrameloomError(error, "FLM_ERR_ABORTED") && isFrameloomError(error) && error.code.startsWith("FLM_ERR_ENCODE")) {
-    return producerError;
-  }
-  if (producerFailed && isFrameloomError(error, "FLM_ERR_ABORTED")) return producerError;
+  if (producerFailed && (isFrameloomError(error, "FLM_ERR_ABORTED") || consumerYields)) return producerError;
   return error;
 }
 

@@ -15,7 +15,7 @@ const dir = (files: Record<string, string> = {}): string => {
   return d;
 };
 const encode = (format: EncodeSettings["format"]) => ({ format }) as EncodeSettings;
-const target = (input: string, output: string, format: EncodeSettings["format"] = "mp4") => assertOutputTarget({ input, output, encode: encode(format) });
+const target = (input: string, output: string, format: EncodeSettings["format"] = "mp4") => assertOutputTarget({ input, output, presets: { requested: { preset: "x", encode: encode(format), capture: {} as never }, hdr: null } });
 
 describe("output guard", () => {
   it("resolves the real path of a path that does not exist yet", async () => {

@@ -10,7 +10,7 @@
  */
 import { readdir, realpath, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
-import { FrameloomError, type RenderConfig } from "@frameloom/shared-helpers";
+import { FrameloomError, type OutputFormat, type RenderConfig } from "@frameloom/shared-helpers";
 import { KernelErrors } from "./errors.js";
 
 /** What a png-sequence render writes into its directory (encode stage: `frame_%06d.png`, 1-based). */
@@ -59,9 +59,9 @@ async function assertSequenceTarget(output: string): Promise<void> {
 }
 
 /** Before anything starts: the output names no directory (png-sequence: a replaceable one) and is not the input. */
-export async function assertOutputTarget(config: Pick<RenderConfig, "input" | "output" | "encode">): Promise<void> {
+export async function assertOutputTarget(config: Pick<RenderConfig, "input" | "output" | "presets">): Promise<void> {
   const { output } = config;
-  const format = config.encode.format;
+  const format = config.presets.requested.encode.format;
   const outputReal = await realPathOf(output);
   const inputReal = await realpath(config.input).catch(() => null);
   if (inputReal !== null && isInside(outputReal, inputReal)) {
@@ -106,7 +106,7 @@ export async function assertNotAnInput(output: string, composition: unknown): Pr
  * Moves the finished temp output into place. A file replaces a file atomically (rename) and never a
  * directory; a png-sequence directory replaces a previous sequence (checked again, just before).
  */
-export async function replaceOutput(temp: string, output: string, format: RenderConfig["encode"]["format"]): Promise<void> {
+export async function replaceOutput(temp: string, output: string, format: OutputFormat): Promise<void> {
   if (format === "png-sequence") {
     await assertSequenceTarget(output);
     await rm(output, { recursive: true, force: true });

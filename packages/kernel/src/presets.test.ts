@@ -17,18 +17,18 @@ describe("presets", () => {
     expect(() => resolvePreset("nope")).toThrow(/unknown preset "nope".*draft/);
   });
   it("maps --quality and --format to presets and validates options", () => {
-    expect(buildRenderConfig({ input: "x", output: "o.mp4", quality: "draft" }).preset).toBe("draft");
-    expect(buildRenderConfig({ input: "x", output: "o.webm", format: "webm" }).preset).toBe("webm-alpha");
+    expect(buildRenderConfig({ input: "x", output: "o.mp4", quality: "draft" }).presets.requested.preset).toBe("draft");
+    expect(buildRenderConfig({ input: "x", output: "o.webm", format: "webm" }).presets.requested.preset).toBe("webm-alpha");
     expect(buildRenderConfig({ input: "x", output: "o.mp4", fps: "30000/1001" }).fps).toEqual({ num: 30000, den: 1001 });
     expect(() => buildRenderConfig({ input: "x", output: "o.mp4", preset: "gif", format: "mp4" })).toThrow(/writes gif/);
     expect(() => buildRenderConfig({ input: "x", output: "o.mp4", workers: 0 })).toThrow(/workers/);
   });
   it("infers the format from the output's extension when neither --format nor --preset names one", () => {
-    expect(buildRenderConfig({ input: "x", output: "o.webm" }).encode).toMatchObject({ format: "webm", codec: "libvpx-vp9" });
-    expect(buildRenderConfig({ input: "x", output: "o.MOV" }).encode).toMatchObject({ format: "mov", codec: "prores_ks" });
-    expect(buildRenderConfig({ input: "x", output: "o.gif" }).preset).toBe("gif");
-    expect(buildRenderConfig({ input: "x", output: "o.m4v", quality: "high" }).preset).toBe("high");
-    expect(buildRenderConfig({ input: "x", output: "frames", format: "png-sequence" }).preset).toBe("png-sequence");
+    expect(buildRenderConfig({ input: "x", output: "o.webm" }).presets.requested.encode).toMatchObject({ format: "webm", codec: "libvpx-vp9" });
+    expect(buildRenderConfig({ input: "x", output: "o.MOV" }).presets.requested.encode).toMatchObject({ format: "mov", codec: "prores_ks" });
+    expect(buildRenderConfig({ input: "x", output: "o.gif" }).presets.requested.preset).toBe("gif");
+    expect(buildRenderConfig({ input: "x", output: "o.m4v", quality: "high" }).presets.requested.preset).toBe("high");
+    expect(buildRenderConfig({ input: "x", output: "frames", format: "png-sequence" }).presets.requested.preset).toBe("png-sequence");
   });
   it("refuses an extension that does not match the format, naming the output", () => {
     const mismatch = { code: "FLM_ERR_KERNEL_OUTPUT_FORMAT_MISMATCH" };

@@ -5,16 +5,27 @@
  */
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { FrameloomError, errorMessage, type Stage } from "@frameloom/shared-helpers";
+import semver from "semver";
+import { FrameloomError, errorMessage, type Stage, type StageValueDecls } from "@frameloom/shared-helpers";
 import { KernelErrors } from "./errors.js";
-import { KERNEL_API_VERSION, satisfies } from "./semver.js";
+
+/** The stage API version this kernel implements; stages declare a semver range for it in `meta.kernel`. */
+export const KERNEL_API_VERSION = "2.0.0";
+
+/** Whether `version` satisfies a stage's `meta.kernel` range (the semver package's rules). */
+export function satisfies(version: string, range: string): boolean {
+  return semver.validRange(range) !== null && semver.satisfies(version, range);
+}
 
 export type StageSpec = Stage<any, any> | string;
 /** Ordered: stages run in insertion order. */
 export type StageSet = Record<string, StageSpec>;
 
-/** Values the kernel itself provides to every stage. */
-export const KERNEL_VALUES = ["config", "outputPath"] as const;
+/** Values the kernel itself provides to every stage, with their types. */
+export const KERNEL_VALUES: StageValueDecls = { config: "RenderConfig", outputPath: "OutputPath" };
+
+const isDecls = (value: unknown): value is StageValueDecls =>
+  typeof value === "object" && value !== null && !Array.isArray(value) && Object.values(value).every((t) => typeof t === "string");
 
 function isStage(value: unknown): value is Stage<any, any> {
   const v = value as Stage | undefined;
@@ -24,8 +35,9 @@ function isStage(value: unknown): value is Stage<any, any> {
     typeof v.run === "function" &&
     typeof v.meta === "object" &&
     typeof v.meta?.name === "string" &&
-    Array.isArray(v.meta.needs) &&
-    Array.isArray(v.meta.provides)
+    isDecls(v.meta.needs) &&
+    isDecls(v.meta.provides) &&
+    (v.meta.optional === undefined || isDecls(v.meta.optional))
   );
 }
 
@@ -56,7 +68,7 @@ export async function resolveStages(set: StageSet, cwd = process.cwd()): Promise
     if (!isStage(candidate)) {
       throw new FrameloomError(
         KernelErrors.STAGE_INVALID,
-        `stage "${name}"${typeof spec === "string" ? ` from "${spec}"` : ""} does not export a stage ({ meta: { name, kernel, needs, provides }, run })`,
+        `stage "${name}"${typeof spec === "string" ? ` from "${spec}"` : ""} does not export a stage ({ meta: { name, kernel, needs: {value: type}, provides: {value: type} }, run })`,
       );
     }
     if (candidate.meta.name !== name) {
@@ -70,12 +82,18 @@ export async function resolveStages(set: StageSet, cwd = process.cwd()): Promise
   return out;
 }
 
-/** Checks the set as a whole: unique names, kernel version ranges, and that every need has a provider upstream. */
+/**
+ * Checks the set as a whole: unique names, kernel version ranges, exactly one provider for every
+ * value (the kernel counts as the provider of its own), and that every need (and every optional
+ * value that is provided) has its provider upstream with the declared type.
+ */
 export function checkStages(stages: Stage<any, any>[]): void {
-  const available = new Set<string>(KERNEL_VALUES);
+  const providers = new Map<string, { by: string; type: string }>(
+    Object.entries(KERNEL_VALUES).map(([value, type]) => [value, { by: "the kernel", type }]),
+  );
   const seen = new Set<string>();
   for (const stage of stages) {
-    const { name, kernel, needs, provides } = stage.meta;
+    const { name, kernel, provides } = stage.meta;
     if (seen.has(name)) throw new FrameloomError(KernelErrors.STAGE_DUPLICATE, `stage "${name}" appears twice in the stage set`);
     seen.add(name);
     if (!satisfies(KERNEL_API_VERSION, kernel)) {
@@ -84,14 +102,43 @@ export function checkStages(stages: Stage<any, any>[]): void {
         `stage "${name}" needs kernel ${kernel}, this kernel implements ${KERNEL_API_VERSION}`,
       );
     }
-    for (const need of needs) {
-      if (!available.has(need)) {
+    for (const [value, type] of Object.entries(provides)) {
+      const earlier = providers.get(value);
+      if (earlier) {
         throw new FrameloomError(
-          KernelErrors.STAGE_MISSING_PROVIDER,
-          `stage "${name}" needs "${need}", which no earlier stage provides (available: ${[...available].join(", ")})`,
+          KernelErrors.STAGE_DUPLICATE_PROVIDER,
+          `"${value}" is provided twice: by ${earlier.by === "the kernel" ? "the kernel" : `stage "${earlier.by}"`} (${earlier.type}) and by stage "${name}" (${type}); each value has exactly one provider`,
         );
       }
+      providers.set(value, { by: name, type });
     }
-    for (const value of provides) available.add(value);
+  }
+  const available = new Map<string, { by: string; type: string }>(
+    Object.entries(KERNEL_VALUES).map(([value, type]) => [value, { by: "the kernel", type }]),
+  );
+  for (const stage of stages) {
+    const { name, needs, optional, provides } = stage.meta;
+    const check = (value: string, type: string, required: boolean) => {
+      const provider = available.get(value);
+      if (!provider) {
+        if (!required && !providers.has(value)) return;
+        const later = providers.get(value);
+        throw new FrameloomError(
+          KernelErrors.STAGE_MISSING_PROVIDER,
+          later
+            ? `stage "${name}" needs "${value}", which stage "${later.by}" provides only after it; reorder the stages`
+            : `stage "${name}" needs "${value}" (${type}), which no stage provides (available: ${[...available.keys()].join(", ")})`,
+        );
+      }
+      if (provider.type !== type) {
+        throw new FrameloomError(
+          KernelErrors.STAGE_TYPE_MISMATCH,
+          `stage "${name}" needs "${value}" as ${type}, but ${provider.by === "the kernel" ? "the kernel" : `stage "${provider.by}"`} provides it as ${provider.type}`,
+        );
+      }
+    };
+    for (const [value, type] of Object.entries(needs)) check(value, type, true);
+    for (const [value, type] of Object.entries(optional ?? {})) check(value, type, false);
+    for (const [value, type] of Object.entries(provides)) available.set(value, { by: name, type });
   }
 }

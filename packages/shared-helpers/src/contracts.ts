@@ -3,6 +3,7 @@
  * kernel or from each other: this is what keeps the package graph free of cycles.
  */
 import type { Fps, FrameRange } from "./frames.js";
+import type { VideoStreamInfo } from "./media.js";
 
 // ---------------------------------------------------------------------------------------------
 // Frames and artifacts
@@ -19,6 +20,15 @@ export interface Frame {
 
 /** Frames flow as an async iterable: the consumer pulls, so a slow encoder slows capture (back-pressure). */
 export type FrameStream = AsyncIterable<Frame>;
+
+/**
+ * The frames of `[range.from, range.to)` as one stage hands them to the next: a stream in index
+ * order, a stream of layer stacks still to be composited, or numbered files in a directory.
+ */
+export type Frames =
+  | { kind: "stream"; range: FrameRange; frames: FrameStream }
+  | { kind: "layered"; range: FrameRange; frames: AsyncIterable<LayeredFrame> }
+  | { kind: "directory"; range: FrameRange; onDisk: FramesOnDisk };
 
 /** Frames written to disk by the disk route: `dir/<prefix><index zero-padded to 6>.<ext>`. */
 export interface FramesOnDisk {
@@ -104,13 +114,6 @@ export interface Composition {
   /** frameCount(durationSec, fps). */
   totalFrames: number;
   media: MediaSource[];
-  /** Set when the render is HDR: output transfer. Null or absent: SDR. */
-  hdr?: HdrPlan | null;
-  /**
-   * Set when frames are captured as layers and composited (every HDR render, and SDR renders
-   * holding video): what the composite stage outputs. Null or absent: plain screenshots.
-   */
-  layers?: LayerPlan | null;
 }
 
 export interface LayerPlan {
@@ -119,20 +122,84 @@ export interface LayerPlan {
   compositor: "native" | "reference";
   /** The output keeps the stack's coverage as alpha (rgba64le frames; e.g. ProRes 4444 HDR). */
   alpha: boolean;
+  /** `MediaSource.id` of every element the compositor paints (every video; HDR stills in an HDR render). */
+  mediaIds: string[];
 }
 
-/** What the HDR planner probed, by absolute media path. */
+/** What the plan stage probed of one media file (one ffprobe per file per render). */
 export interface ProbedMedia {
-  transfer: MediaTransfer;
-  width: number;
-  height: number;
-  durationSec?: number | null;
+  /** First video stream (videos and still images); null when the file has none. */
+  video: VideoStreamInfo | null;
+  /** First audio stream; null when the file has none. */
+  audio: { channels: number; durationSec: number | null } | null;
+  /** Container duration, seconds, when known. */
+  durationSec: number | null;
 }
 
-export interface HdrPlan {
-  transfer: "pq" | "hlg";
-  /** Which compositor merges the layers (`--hdr-compositor`). */
-  compositor: "native" | "reference";
+// ---------------------------------------------------------------------------------------------
+// The render plan: every decision a frame renderer needs, made once by the `plan` stage
+
+/** Why the render is HDR or SDR, and in which transfer (`--json` → `hdr`). */
+export interface HdrDecision {
+  /** What was asked for: `--hdr` auto (detect), hdr (force), sdr (force), or an HDR preset. */
+  mode: "auto" | "hdr" | "sdr";
+  /** The output transfer; null: SDR. */
+  transfer: "pq" | "hlg" | null;
+  /** One sentence: what decided it (a source found, the preset, the format, a flag). */
+  reason: string;
+}
+
+/** HDR10 static content light level of the output, nits (CTA-861.3). */
+export interface ContentLight {
+  maxCll: number;
+  maxFall: number;
+  /** How it was measured (sources, frames sampled). */
+  method: string;
+}
+
+/** One sound of the mix, as the plan decided it: the audio stage mixes exactly these. */
+export interface PlannedAudioTrack {
+  /** `MediaSource.id`. */
+  id: string;
+  path: string;
+  /** Composition time the sound starts, seconds. */
+  start: number;
+  /** Seconds of composition time it plays. */
+  length: number;
+  mediaStart: number;
+  rate: number;
+  volume: number;
+  channels: number;
+}
+
+/** The output as the plan resolved it: the preset after HDR detection, with every override applied. */
+export interface PlannedOutput {
+  preset: string;
+  encode: EncodeSettings;
+  capture: CaptureSettings;
+}
+
+/**
+ * One render, planned: JSON-serialisable (a worker on another machine renders any range of it).
+ * `composition.media` carries the probed `transfer` and `sourceDuration`; capture marks up the
+ * layered media (`layers.mediaIds`) in `composition.html` itself.
+ */
+export interface RenderPlan {
+  planVersion: 1;
+  composition: Composition;
+  /** The frames the render covers, `[from, to)`. */
+  range: FrameRange;
+  /** Probed media, by `MediaSource.id`. */
+  media: Record<string, ProbedMedia>;
+  output: PlannedOutput;
+  hdr: HdrDecision;
+  /** Set when frames are captured as layers and composited (HDR, alpha-with-video, SDR with video); null: plain frames. */
+  layers: LayerPlan | null;
+  /** PQ output: measured content light level written as HDR10 metadata; null otherwise. */
+  contentLight: ContentLight | null;
+  /** The soundtrack's sounds; empty when nothing sounds or the format has no audio. */
+  audio: PlannedAudioTrack[];
+  warnings: string[];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -268,7 +335,6 @@ export interface RenderConfig {
   input: string;
   /** Absolute path of the final output (a directory for png-sequence). */
   output: string;
-  preset: string;
   /** Overrides the composition's fps. */
   fps?: Fps;
   /** Optional sub-range in CLI form; resolved against totalFrames by the compile stage. */
@@ -277,35 +343,81 @@ export interface RenderConfig {
   route: CaptureRoute | "auto";
   /** Refuse (instead of warn about) requests to the outside network. */
   strict: boolean;
-  encode: EncodeSettings;
-  capture: CaptureSettings;
-  /** HDR render plan, decided before the kernel runs (detected or forced); null/absent for SDR. */
-  hdr?: HdrPlan | null;
-  /** What the planner probed (videos, stills), by absolute path: transfer and size. */
-  media?: Record<string, ProbedMedia>;
-  /** Which compositor merges layers (HDR renders and SDR renders with video). */
-  compositor?: "native" | "reference";
+  /** The output presets the request allows; the plan stage picks one (HDR detection). */
+  presets: OutputChoices;
+  /** `--hdr`: auto = HDR when an HDR source is found; hdr = force (HLG without HDR sources); sdr = force SDR. */
+  hdrMode: "auto" | "hdr" | "sdr";
+  /** `--hdr-compositor`: which compositor merges layers (HDR renders and SDR renders with video). */
+  hdrCompositor: "native" | "reference";
+  /**
+   * Encode a segment of a distributed render: closed GOPs from an IDR frame, fixed settings, so that segments of one
+   * plan join without re-encoding (`frameloom render-plan`). Absent: a whole render.
+   */
+  segment?: boolean;
   /** Top-level composition variable overrides (`--variables` ⊕ `--variables-file`), JSON values (COMPOSITION.md §2.5). */
   variables?: Record<string, unknown>;
   /** Undeclared variables, type mismatches and enum values outside the options fail the compile. */
   strictVariables?: boolean;
 }
 
+/**
+ * The presets a request allows, resolved with every override. `requested` is what was named (or implied by the
+ * format); `hdr` is what it becomes when the plan renders HDR (by transfer), null when the format stays SDR. When
+ * `requested` is itself an HDR preset, its colour transfer fixes the render's.
+ */
+export interface OutputChoices {
+  requested: PlannedOutput;
+  hdr: { pq: PlannedOutput; hlg: PlannedOutput } | null;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Stages
 
-export type StageName = "compile" | "capture" | "encode" | (string & {});
+export type StageName = "compile" | "plan" | "capture" | "encode" | (string & {});
+
+/** What the encode stage leaves: the file (or directory) written and the frames in it. */
+export interface EncodedOutput {
+  outputPath: string;
+  frames: number;
+  encodeMs: number;
+}
+
+/**
+ * Every value stages hand each other, by the type name a stage declares in its meta. The kernel
+ * checks names at set-up (a need's type must be its provider's); TypeScript checks the shapes.
+ */
+export interface StageValueTypes {
+  RenderConfig: RenderConfig;
+  OutputPath: string;
+  Composition: Composition;
+  FrameRange: FrameRange;
+  RenderPlan: RenderPlan;
+  AudioTrack: AudioTrack | null;
+  Frames: Frames;
+  EncodedOutput: EncodedOutput;
+}
+export type StageValueType = keyof StageValueTypes | (string & {});
+
+/** Value name → type name, e.g. `{ plan: "RenderPlan" }`. */
+export type StageValueDecls = Readonly<Record<string, StageValueType>>;
 
 export interface StageMeta {
   name: StageName;
-  /** Semver range of the kernel's stage API this stage was written for, e.g. `^1.0.0`. */
+  /** Semver range of the kernel's stage API this stage was written for, e.g. `^2.0.0`. */
   kernel: string;
-  /** Names of values (from earlier stages or the kernel) this stage reads. */
-  needs: readonly string[];
-  /** Names of values this stage returns. */
-  provides: readonly string[];
+  /** Values (from earlier stages or the kernel) this stage reads, with their types. */
+  needs: StageValueDecls;
+  /** Values this stage returns, with their types; exactly one stage of a set provides each value. */
+  provides: StageValueDecls;
   /** Values read when an earlier stage provides them, and not required otherwise (e.g. `audio`). */
-  optional?: readonly string[];
+  optional?: StageValueDecls;
+  /** The stage's progress counts the render's frames (the job's framesRendered follows it). */
+  countsFrames?: boolean;
+  /**
+   * The stage consumes a stream an earlier stage is still producing: when that producer fails, this stage's own
+   * failure is its consequence, and the producer's error is the render's.
+   */
+  yieldsToProducer?: boolean;
 }
 
 export interface StageProgress {
@@ -325,14 +437,17 @@ export interface StageContext {
   warn(message: string): void;
 }
 
+/** Counters a stage reports about its run (e.g. capture: frames re-used); the kernel records them by stage name. */
+export type StageStats = Record<string, unknown>;
+
 /**
- * A stage module: `meta` plus `run`. The result's keys must be exactly `meta.provides`, plus an
- * optional `settled` promise: a stage that hands a stream on (capture on the streaming route) is
- * done, and timed, when `settled` resolves, and its rejection fails the render.
+ * A stage module: `meta` plus `run`. The result holds exactly `meta.provides`, plus optionally
+ * `stats` and `settled`: a stage that hands a stream on (capture) is done, and timed, when
+ * `settled` resolves (with its stats, when it has them), and its rejection fails the render.
  */
 export interface Stage<I extends object = Record<string, unknown>, O extends object = Record<string, unknown>> {
   meta: StageMeta;
-  run(input: I, ctx: StageContext): Promise<O & { settled?: Promise<unknown> }>;
+  run(input: I, ctx: StageContext): Promise<O & { stats?: StageStats; settled?: Promise<StageStats | void> }>;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 import { FrameloomError, SharedErrors, errorMessage } from "./errors.js";
 import { findFfprobe } from "./discovery.js";
 import { runProcess } from "./process.js";
-import type { MediaTransfer } from "./contracts.js";
+import type { MediaTransfer, ProbedMedia } from "./contracts.js";
 
 export interface VideoStreamInfo {
   width: number;
@@ -90,6 +90,60 @@ export async function sniffReferencingFormat(readAt: (offset: number, length: nu
     if (/<CompositionPlaylist[\s>]/i.test(text)) return "an IMF composition playlist";
   }
   return null;
+}
+
+/**
+ * One ffprobe of a media file (file protocol only): its first video stream, its first audio stream
+ * and the container's duration. The plan stage calls this once per file per render; every stage
+ * after it reads the result from the plan. Errors as probeVideoStream's; a file with neither stream
+ * is FLM_ERR_MEDIA_PROBE.
+ */
+export async function probeMediaFile(file: string, signal?: AbortSignal): Promise<ProbedMedia> {
+  const { stdout, stderr, code } = await runProcess(
+    findFfprobe(),
+    [
+      "-v", "error", ...MEDIA_INPUT_OPTIONS,
+      "-show_entries",
+      "stream=codec_type,width,height,codec_name,pix_fmt,color_transfer,color_primaries,duration,r_frame_rate,channels:format=duration,format_name",
+      "-of", "json", file,
+    ],
+    { signal, label: `ffprobe ${file}`, allowFailure: true },
+  );
+  if (code !== 0) {
+    throw new FrameloomError(SharedErrors.MEDIA_PROBE, `ffprobe cannot read ${file}: ${lastLine(stderr, file) || `exit code ${code}`}`, {
+      details: { code },
+    });
+  }
+  let parsed: { streams?: Record<string, string | number>[]; format?: { duration?: string; format_name?: string } };
+  try {
+    parsed = JSON.parse(stdout.toString());
+  } catch (error) {
+    throw new FrameloomError(SharedErrors.MEDIA_PROBE, `ffprobe gave unreadable output for ${file}: ${errorMessage(error)}`);
+  }
+  assertMediaFormat(parsed.format?.format_name, file);
+  const seconds = (value: unknown): number | null => {
+    const n = Number(value);
+    return value !== undefined && Number.isFinite(n) && n > 0 ? n : null;
+  };
+  const containerSec = seconds(parsed.format?.duration);
+  const v = parsed.streams?.find((st) => st.codec_type === "video");
+  const a = parsed.streams?.find((st) => st.codec_type === "audio");
+  if (!v && !a) throw new FrameloomError(SharedErrors.MEDIA_PROBE, `${file} has no video or audio stream ffprobe can read`);
+  const video: VideoStreamInfo | null = v
+    ? {
+        width: Number(v.width),
+        height: Number(v.height),
+        codec: String(v.codec_name),
+        pixelFormat: String(v.pix_fmt),
+        colorTransfer: String(v.color_transfer ?? "unknown"),
+        colorPrimaries: String(v.color_primaries ?? "unknown"),
+        transfer: transferOf(v.color_transfer as string | undefined),
+        durationSec: seconds(v.duration) ?? containerSec,
+        frameRate: String(v.r_frame_rate ?? "0/0"),
+      }
+    : null;
+  const audio = a ? { channels: Number(a.channels) || 2, durationSec: seconds(a.duration) ?? containerSec } : null;
+  return { video, audio, durationSec: containerSec };
 }
 
 /** The last non-empty line of a tool's stderr (ffprobe prints the reason last), without the file path prefix. */

@@ -1,4 +1,4 @@
-export { runCaptureStage, stage, meta, chooseRoute, type CaptureStageInput, type CaptureStageResult, type CaptureOutput } from "./capture/captureStage.js";
+export { runCaptureStage, stage, meta, chooseRoute, type CaptureStageInput, type CaptureStageResult, type CaptureStageStats } from "./capture/captureStage.js";
 export { runCompileStage, compileStage, compileMeta, type CompileStageResult } from "./capture/compileStage.js";
 export { BrowserSession } from "./capture/browserSession.js";
 export { autoWorkers } from "./capture/workers.js";
@@ -6,7 +6,6 @@ export { CaptureErrors } from "./capture/errors.js";
 export { compileProject } from "./compile/compileProject.js";
 export { pageRuntimeScript } from "./runtime/pageRuntime.js";
 export { startFileServer } from "./server/fileServer.js";
-export { planHdr, type HdrDecision, type HdrMode } from "./compile/hdrPlan.js";
 export { prepareLayeredMarkup } from "./compile/hdrMarkup.js";
 export { LAYER_PLANNER_SOURCE } from "./runtime/layerPlanner.js";
 export {

@@ -47,6 +47,9 @@ import {
   type Stage,
   type StageContext,
   type StageMeta,
+  type EncodedOutput,
+  type Frames,
+  type RenderPlan,
 } from "@frameloom/shared-helpers";
 import { EncodeErrors } from "./errors.js";
 import { buildFfmpegArgs, rawFrameBytes, takesAudio, validateSettings, type FfmpegInput } from "./ffmpegArgs.js";
@@ -67,17 +70,13 @@ export interface EncodeStageInput {
   settings: EncodeSettings;
   /** Optional audio file to mux (mp4/mov: AAC 192k, webm: Opus 128k; ignored with a warning for gif/png-sequence). */
   audioPath?: string;
+  /** Encode a segment of a distributed render (closed GOPs, no audio): see ffmpegArgs' `segment`. */
+  segment?: boolean;
   /** Test/diagnostic hook: called with the ffmpeg child right after it is spawned. */
   onSpawn?: (child: ChildProcess) => void;
 }
 
-export interface EncodeStageResult {
-  outputPath: string;
-  /** Frames in the output (`range.to - range.from`). */
-  frames: number;
-  /** Wall time of the stage in milliseconds. */
-  encodeMs: number;
-}
+export type EncodeStageResult = EncodedOutput;
 
 export type EncodeContext = Pick<StageContext, "signal" | "progress" | "warn">;
 
@@ -243,6 +242,7 @@ async function runFfmpeg(
     outputPath: input.outputPath,
     settings: input.settings,
     audioPath: takesAudio(input.settings.format) ? input.audioPath : undefined,
+    segment: input.segment === true,
   });
   let lastReported = 0;
   const proc = startFfmpeg(findFfmpeg(), args, {
@@ -361,36 +361,41 @@ export async function runEncodeStage(input: EncodeStageInput, ctx: EncodeContext
 
 export const meta: StageMeta = {
   name: "encode",
-  kernel: "^1.0.0",
-  needs: ["composition", "capture", "outputPath"],
-  optional: ["audio"],
-  provides: ["encoded"],
+  kernel: "^2.0.0",
+  needs: { plan: "RenderPlan", frames: "Frames", outputPath: "OutputPath" },
+  optional: { audio: "AudioTrack" },
+  provides: { encoded: "EncodedOutput" },
+  // Frames come from a stream capture is still producing: a capture failure is the render's error, not the EPIPE.
+  yieldsToProducer: true,
 };
 
 /** What the kernel hands the encode stage. */
 export interface EncodeStageKernelInput {
-  composition: Composition;
-  capture: { range: FrameRange; frames?: FrameStream; framesOnDisk?: FramesOnDisk };
+  plan: Pick<RenderPlan, "composition" | "output">;
+  frames: Frames;
   /** Given by the kernel: a temp name next to the final output. */
   outputPath: string;
-  /** Optional mixed audio track from media prep. */
-  audioPath?: string;
   /** The audio stage's mixed track, when the stage set has one. */
   audio?: AudioTrack | null;
 }
 
-export const stage: Stage<EncodeStageKernelInput, { encoded: EncodeStageResult }> = {
+export const stage: Stage<EncodeStageKernelInput, { encoded: EncodedOutput }> = {
   meta,
   async run(input, ctx) {
+    const { frames } = input;
+    if (frames.kind === "layered") {
+      throw new FrameloomError(EncodeErrors.SETTINGS_INVALID, "encode: layered frames must be composited first (the stage set has no composite stage before encode)");
+    }
     const encoded = await runEncodeStage(
       {
-        composition: input.composition,
-        frames: input.capture.frames,
-        framesOnDisk: input.capture.framesOnDisk,
-        range: input.capture.range,
+        composition: input.plan.composition,
+        frames: frames.kind === "stream" ? frames.frames : undefined,
+        framesOnDisk: frames.kind === "directory" ? frames.onDisk : undefined,
+        range: frames.range,
         outputPath: input.outputPath,
-        settings: ctx.config.encode,
-        audioPath: input.audio?.path ?? (typeof input.audioPath === "string" ? input.audioPath : undefined),
+        settings: input.plan.output.encode,
+        segment: ctx.config.segment === true,
+        audioPath: input.audio?.path,
       },
       ctx,
     );

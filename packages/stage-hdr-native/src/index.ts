@@ -64,7 +64,6 @@ export {
   meta as compositeStageMeta,
   runCompositeStage,
   stage as compositeStage,
-  type CaptureValue,
   type CompositeInput,
   type CompositeOutput,
 } from "./composite/compositeStage.js";

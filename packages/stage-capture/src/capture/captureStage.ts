@@ -27,16 +27,16 @@ import {
   type CaptureRoute,
   type CaptureSettings,
   type Composition,
-  type FrameRange,
-  type FramesOnDisk,
-  type FrameStream,
   type Frame,
+  type Frames,
   type LayeredFrame,
+  type MediaSource,
+  type RenderPlan,
   type Stage,
   type StageContext,
   type StageMeta,
 } from "@frameloom/shared-helpers";
-import { layeredMediaOf } from "../compile/hdrMarkup.js";
+import { prepareLayeredMarkup } from "../compile/hdrMarkup.js";
 import { startFileServer } from "../server/fileServer.js";
 import { BrowserSession, type SessionStats } from "./browserSession.js";
 import { resolveBrowser, type ResolvedBrowser } from "./browserProvider.js";
@@ -71,39 +71,35 @@ async function diskFullOr(error: unknown, workDir: string): Promise<unknown> {
 }
 
 export interface CaptureStageInput {
-  composition: Composition;
-  range: FrameRange;
+  plan: RenderPlan;
 }
 
-export interface CaptureOutput {
-  range: FrameRange;
+/** What capture reports when its frames are all delivered (the kernel records it as the stage's stats). */
+export interface CaptureStageStats {
+  [key: string]: unknown;
   route: CaptureRoute;
-  /** HDR renders: one stack of layers per frame, composited by the composite stage. */
-  layeredFrames?: AsyncIterable<LayeredFrame>;
-  /** Streaming route. */
-  frames?: FrameStream;
-  /** Disk and sequential routes. */
-  framesOnDisk?: FramesOnDisk;
-  /** Filled in as capture runs: DOM layer screenshots taken, re-used and skipped (layered capture). */
-  stats?: CaptureStats;
-}
-
-export interface CaptureStats extends SessionStats {
-  /** Which browser and method captured, and the frame counts (`--json` → `capture`); set when capture starts. */
-  report?: CaptureReport;
+  captureMs: number;
+  workers: number;
+  /** Which browser and method captured, and the frame counts (`--json` → `capture`). */
+  report: CaptureReport;
+  /** Layered capture: DOM layer screenshots taken, re-used (unchanged) and skipped (empty). */
+  layersCaptured: number;
+  layersReused: number;
+  layersSkippedEmpty: number;
 }
 
 export interface CaptureStageResult {
-  capture: CaptureOutput;
-  /** Resolves when every frame was delivered (and browsers closed); rejects with the capture failure. */
-  settled: Promise<{ captureMs: number; workers: number }>;
+  captured: Frames;
+  /** Resolves when every frame was delivered (and browsers closed), with the stats; rejects with the capture failure. */
+  settled: Promise<CaptureStageStats>;
 }
 
 export const meta: StageMeta = {
   name: "capture",
-  kernel: "^1.0.0",
-  needs: ["composition", "range"],
-  provides: ["capture"],
+  kernel: "^2.0.0",
+  needs: { plan: "RenderPlan" },
+  provides: { captured: "Frames" },
+  countsFrames: true,
 };
 
 /** How SDR renders holding `<video>` composite it when the settings do not say (`--video-compositing`). */
@@ -113,9 +109,9 @@ export const DEFAULT_VIDEO_COMPOSITING: "inject" | "layered" = "inject";
  * SDR video injection applies: an opaque SDR render whose only layered media are videos, unless layered capture
  * was asked for. HDR and alpha renders stay layered.
  */
-export function injectsVideo(composition: Composition, capture: { videoCompositing?: "inject" | "layered" }): boolean {
-  const layers = composition.layers;
-  if (!layers || composition.hdr != null || layers.output !== "sdr" || layers.alpha) return false;
+export function injectsVideo(plan: Pick<RenderPlan, "layers" | "hdr">, capture: { videoCompositing?: "inject" | "layered" }): boolean {
+  const layers = plan.layers;
+  if (!layers || plan.hdr.transfer !== null || layers.output !== "sdr" || layers.alpha) return false;
   return (capture.videoCompositing ?? DEFAULT_VIDEO_COMPOSITING) === "inject";
 }
 
@@ -146,11 +142,19 @@ export async function decideCapture(settings: Pick<CaptureSettings, "browser" | 
 }
 
 export async function runCaptureStage(input: CaptureStageInput, ctx: StageContext): Promise<CaptureStageResult> {
-  const { composition, range } = input;
+  const { plan } = input;
+  const { range } = plan;
   const { config } = ctx;
+  const settings = plan.output.capture;
   const started = performance.now();
-  const inject = injectsVideo(composition, config.capture);
-  const layerMedia = composition.layers && !inject ? layeredMediaOf(composition.media, composition.hdr != null) : undefined;
+  const inject = injectsVideo(plan, settings);
+  const mediaById = new Map(plan.composition.media.map((m) => [m.id, m]));
+  const layered = (plan.layers?.mediaIds ?? []).map((id) => mediaById.get(id)).filter((m): m is MediaSource => m !== undefined);
+  // Media the compositor paints (or the injector replaces) are laid out by the page, never decoded by it.
+  const composition: Composition = plan.layers
+    ? { ...plan.composition, html: prepareLayeredMarkup(plan.composition.html, layered, plan.media) }
+    : plan.composition;
+  const layerMedia = plan.layers && !inject ? layered : undefined;
   const route = chooseRoute(config.route);
   const total = range.to - range.from;
   let workers =
@@ -159,10 +163,17 @@ export async function runCaptureStage(input: CaptureStageInput, ctx: StageContex
       : config.workers === "auto"
         ? autoWorkers(total, composition.width, composition.height)
         : Math.min(config.workers, total);
-  const decision = await decideCapture(config.capture);
+  const decision = await decideCapture(settings);
   if (decision.browser.note) ctx.warn(decision.browser.note);
   const videoInject = inject
-    ? await VideoFrameStore.start({ media: composition.media, fps: composition.fps, range, dir: path.join(ctx.workDir, "video-frames"), signal: ctx.signal })
+    ? await VideoFrameStore.start({
+        media: composition.media,
+        probed: plan.media,
+        fps: composition.fps,
+        range,
+        dir: path.join(ctx.workDir, "video-frames"),
+        signal: ctx.signal,
+      })
     : undefined;
   const server = await startFileServer({
     root: composition.projectDir,
@@ -173,7 +184,7 @@ export async function runCaptureStage(input: CaptureStageInput, ctx: StageContex
     await server.close();
     videoInject?.close();
   };
-  const stats: CaptureStats = { framesCaptured: 0, framesReused: 0, layersCaptured: 0, layersReused: 0, layersSkippedEmpty: 0 };
+  const stats: SessionStats = { framesCaptured: 0, framesReused: 0, layersCaptured: 0, layersReused: 0, layersSkippedEmpty: 0 };
   const pool = new SessionPool({
     method: decision.method,
     methodNote: decision.note,
@@ -184,7 +195,7 @@ export async function runCaptureStage(input: CaptureStageInput, ctx: StageContex
         composition,
         entryUrl: server.entryUrl,
         origin: server.origin,
-        capture: config.capture,
+        capture: settings,
         strict: config.strict,
         warn: ctx.warn,
         signal: ctx.signal,
@@ -194,7 +205,7 @@ export async function runCaptureStage(input: CaptureStageInput, ctx: StageContex
         videoInject,
         browser: decision.browser,
         method,
-        reuseFrames: config.capture.reuseFrames !== false,
+        reuseFrames: settings.reuseFrames !== false,
       }),
   });
   // Filled in as capture runs: the method may still change at the first session's probe.
@@ -215,7 +226,15 @@ export async function runCaptureStage(input: CaptureStageInput, ctx: StageContex
       return stats.framesReused;
     },
   };
-  stats.report = report;
+  const finalStats = (): CaptureStageStats => ({
+    route,
+    captureMs: Math.round(performance.now() - started),
+    workers,
+    report: { ...report },
+    layersCaptured: stats.layersCaptured,
+    layersReused: stats.layersReused,
+    layersSkippedEmpty: stats.layersSkippedEmpty,
+  });
   const reportProgress = (framesDone: number) => ctx.progress({ framesDone, totalFrames: total, workers });
   reportProgress(0);
   const engine = {
@@ -233,9 +252,9 @@ export async function runCaptureStage(input: CaptureStageInput, ctx: StageContex
   };
 
   if (route === "streaming") {
-    let resolveSettled!: (v: { captureMs: number; workers: number }) => void;
+    let resolveSettled!: (v: CaptureStageStats) => void;
     let rejectSettled!: (e: unknown) => void;
-    const settled = new Promise<{ captureMs: number; workers: number }>((res, rej) => {
+    const settled = new Promise<CaptureStageStats>((res, rej) => {
       resolveSettled = res;
       rejectSettled = rej;
     });
@@ -262,36 +281,30 @@ export async function runCaptureStage(input: CaptureStageInput, ctx: StageContex
         throw error;
       } finally {
         await closeServices();
-        resolveSettled({ captureMs: performance.now() - started, workers });
+        resolveSettled(finalStats());
       }
     }
-    const capture: CaptureOutput = layerMedia
-      ? { range, route, layeredFrames: frames(run.items as AsyncGenerator<LayeredFrame>), stats }
-      : { range, route, frames: frames(run.items as AsyncGenerator<Frame>), stats };
-    return { capture, settled };
+    const captured: Frames = layerMedia
+      ? { kind: "layered", range, frames: frames(run.items as AsyncGenerator<LayeredFrame>) }
+      : { kind: "stream", range, frames: frames(run.items as AsyncGenerator<Frame>) };
+    return { captured, settled };
   }
 
   try {
     if (layerMedia) {
       const dir = await LayerDirectory.create(path.join(ctx.workDir, "layers"), range);
       await captureInto<LayeredFrame>({ ...engine, capture: (s, i) => s.captureLayered(i), put: (f) => dir.put(f) });
-      return {
-        capture: { range, route, layeredFrames: dir.frames(), stats },
-        settled: Promise.resolve({ captureMs: performance.now() - started, workers }),
-      };
+      return { captured: { kind: "layered", range, frames: dir.frames() }, settled: Promise.resolve(finalStats()) };
     }
-    const dir = await FrameDirectory.create(path.join(ctx.workDir, "frames"), config.capture.encoding, range);
+    const dir = await FrameDirectory.create(path.join(ctx.workDir, "frames"), settings.encoding, range);
     await captureInto<Frame>({ ...engine, capture: (s, i) => s.captureFrame(i), put: (f) => dir.put(f) });
-    return {
-      capture: { range, route, framesOnDisk: dir.framesOnDisk, stats },
-      settled: Promise.resolve({ captureMs: performance.now() - started, workers }),
-    };
+    return { captured: { kind: "directory", range, onDisk: dir.framesOnDisk }, settled: Promise.resolve(finalStats()) };
   } finally {
     await closeServices();
   }
 }
 
-export const stage: Stage<CaptureStageInput, { capture: CaptureOutput }> = {
+export const stage: Stage<CaptureStageInput, { captured: Frames }> = {
   meta,
   run: (input, ctx) => runCaptureStage(input, ctx),
 };

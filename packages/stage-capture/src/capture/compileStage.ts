@@ -19,13 +19,17 @@ import {
   type StageMeta,
 } from "@frameloom/shared-helpers";
 import { assertDurationLimit, compileProject } from "../compile/compileProject.js";
-import { layeredMediaOf, prepareLayeredMarkup } from "../compile/hdrMarkup.js";
 import { startFileServer } from "../server/fileServer.js";
 import { resolveBrowser } from "./browserProvider.js";
 import { BrowserSession } from "./browserSession.js";
 import { CaptureErrors } from "./errors.js";
 
-export const compileMeta: StageMeta = { name: "compile", kernel: "^1.0.0", needs: ["config"], provides: ["composition", "range"] };
+export const compileMeta: StageMeta = {
+  name: "compile",
+  kernel: "^2.0.0",
+  needs: { config: "RenderConfig" },
+  provides: { composition: "Composition", range: "FrameRange" },
+};
 
 export interface CompileStageResult {
   composition: Composition;
@@ -49,25 +53,7 @@ export async function runCompileStage(_input: unknown, ctx: StageContext): Promi
     assertDurationLimit(durationSec, `${project.entryFile}: the page's timeline duration (${durationSec} s)`);
   }
   const totalFrames = frameCount(durationSec, project.fps);
-  let composition: Composition = { ...project, durationSec, totalFrames, hdr: null, layers: null };
-  const probed = config.media ?? {};
-  const media = composition.media.map((m) => ({
-    ...m,
-    transfer: probed[m.path]?.transfer ?? m.transfer,
-    sourceDuration: probed[m.path]?.durationSec ?? m.sourceDuration ?? null,
-  }));
-  const hdr = config.hdr ?? null;
-  // SDR renders without video stay plain screenshots.
-  const layered = layeredMediaOf(media, hdr !== null);
-  if (hdr || layered.length > 0) {
-    composition = {
-      ...composition,
-      media,
-      html: prepareLayeredMarkup(composition.html, layered, probed),
-      hdr,
-      layers: { output: hdr?.transfer ?? "sdr", compositor: config.compositor ?? hdr?.compositor ?? "native", alpha: config.encode.alpha },
-    };
-  }
+  const composition: Composition = { ...project, durationSec, totalFrames };
   const range = config.frames ? parseFrameRange(config.frames, totalFrames) : { from: 0, to: totalFrames };
   ctx.progress({ framesDone: 0, totalFrames: range.to - range.from });
   return { composition, range };
@@ -84,13 +70,13 @@ async function probeDuration(composition: Composition, ctx: StageContext): Promi
       composition,
       entryUrl: server.entryUrl,
       origin: server.origin,
-      capture: ctx.config.capture,
+      capture: ctx.config.presets.requested.capture,
       strict: ctx.config.strict,
       warn: ctx.warn,
       signal: ctx.signal,
       profileDir: BrowserSession.profileDirFor(ctx.workDir, 99, 0),
       // Only the duration is read: no frame is captured, so no BeginFrame probe either.
-      browser: await resolveBrowser(ctx.config.capture.browser ?? "auto"),
+      browser: await resolveBrowser(ctx.config.presets.requested.capture.browser ?? "auto"),
       method: "screenshot",
       reuseFrames: false,
     });

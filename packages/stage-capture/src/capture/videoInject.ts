@@ -24,11 +24,12 @@ import {
   frameTime,
   killTree,
   mediaLocalTime,
-  probeVideoStream,
   spawnTracked,
   type FrameRange,
   type Fps,
   type MediaSource,
+  type ProbedMedia,
+  type VideoStreamInfo,
 } from "@frameloom/shared-helpers";
 import { CaptureErrors } from "./errors.js";
 
@@ -63,6 +64,8 @@ class VideoFrames {
     private readonly kMin: number,
     private readonly kMax: number,
     private readonly signal: AbortSignal,
+    /** The plan's probe of the file (the plan stage probes every file once). */
+    private readonly info: VideoStreamInfo | null = null,
   ) {}
 
   indexAt(t: number): number {
@@ -80,10 +83,8 @@ class VideoFrames {
 
   /** Runs ffmpeg from kMin; if that lies past the end of the file, from further back (2 s, 8 s, … earlier). */
   private async extract(): Promise<void> {
-    const info = await probeVideoStream(this.source.path, this.signal).catch((error: unknown) => {
-      if (this.signal.aborted) throw abortError(this.signal);
-      throw new FrameloomError(CaptureErrors.VIDEO_FRAMES, `cannot read video ${this.source.path}: ${errorMessage(error)}`, { cause: error });
-    });
+    const info = this.info;
+    if (!info) throw new FrameloomError(CaptureErrors.VIDEO_FRAMES, `cannot read video ${this.source.path}: the plan has no video stream for it`);
     const yuv = info.pixelFormat.startsWith("yuv") || info.pixelFormat.startsWith("nv") || info.pixelFormat.startsWith("p0");
     const range = info.pixelFormat.startsWith("yuvj") ? "full" : "limited";
     const st = this.source.transfer ?? info.transfer;
@@ -202,7 +203,15 @@ export class VideoFrameStore {
   }
 
   /** Plans and starts one ffmpeg per video for the frames of `range`. */
-  static async start(options: { media: MediaSource[]; fps: Fps; range: FrameRange; dir: string; signal: AbortSignal }): Promise<VideoFrameStore> {
+  static async start(options: {
+    media: MediaSource[];
+    /** The plan's probes, by media id. */
+    probed: Record<string, ProbedMedia>;
+    fps: Fps;
+    range: FrameRange;
+    dir: string;
+    signal: AbortSignal;
+  }): Promise<VideoFrameStore> {
     const videos = new Map<string, VideoFrames>();
     let n = 0;
     for (const source of options.media) {
@@ -217,7 +226,8 @@ export class VideoFrameStore {
         kMin = Math.min(kMin, k);
         kMax = Math.max(kMax, k);
       }
-      const frames = new VideoFrames(source, dir, options.fps, Number.isFinite(kMin) ? kMin : 0, kMax, options.signal);
+      const info = options.probed[source.id]?.video ?? null;
+      const frames = new VideoFrames(source, dir, options.fps, Number.isFinite(kMin) ? kMin : 0, kMax, options.signal, info);
       videos.set(source.id, frames);
       frames.start().catch(() => {}); // failures surface at frameAt()
     }

@@ -10,14 +10,6 @@ import type { MediaSource, ProbedMedia } from "@frameloom/shared-helpers";
 type Node = DefaultTreeAdapterMap["node"];
 type Element = DefaultTreeAdapterMap["element"];
 
-/**
- * Media the compositor paints: every video (SDR video is converted there, HDR video tone-mapped
- * for SDR output), and in an HDR render the stills with an HDR transfer.
- */
-export function layeredMediaOf(media: MediaSource[], hdr: boolean): MediaSource[] {
-  return media.filter((m) => m.kind === "video" || (hdr && m.kind === "image" && (m.transfer === "pq" || m.transfer === "hlg")));
-}
-
 const TRANSPARENT_PIXEL = "data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7";
 
 function walk(node: Node, visit: (el: Element) => void): void {
@@ -33,6 +25,7 @@ function setAttr(el: Element, name: string, value: string): void {
   else el.attrs.push({ name, value });
 }
 
+/** `layerMedia`: the plan's `layers.mediaIds`; `probed`: the plan's probes by media id (their size lays the box out). */
 export function prepareLayeredMarkup(html: string, layerMedia: MediaSource[], probed: Record<string, ProbedMedia>): string {
   const byId = new Map(layerMedia.map((m) => [m.id, m]));
   const doc = parse(html);
@@ -40,7 +33,7 @@ export function prepareLayeredMarkup(html: string, layerMedia: MediaSource[], pr
     const id = el.attrs.find((a) => a.name === "id")?.value;
     const source = id ? byId.get(id) : undefined;
     if (!source) return;
-    const info = probed[source.path];
+    const info = probed[source.id]?.video;
     el.attrs = el.attrs.filter((a) => !["src", "srcset", "autoplay", "poster"].includes(a.name));
     if (el.tagName === "img") setAttr(el, "src", TRANSPARENT_PIXEL);
     else {

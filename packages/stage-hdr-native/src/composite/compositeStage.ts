@@ -1,24 +1,23 @@
 /**
- * The `composite` stage: turns the layered capture (`capture.layeredFrames`) into frames and hands them on as
- * `capture.frames`, replacing the `capture` value. What it outputs follows `composition.layers` (`LayerPlan`):
- * "pq" / "hlg" → yuv420p10le (BT.2020); "sdr" → rgb48le (BT.709, sRGB curve, HDR media tone-mapped, SDR video codes
- * passed through as "srgb"); `alpha` → rgba64le (straight alpha = coverage). Without `layers`, `composition.hdr`
- * (then `config.hdr`) is read as { output: transfer, alpha: false }. Plain captures (no `layeredFrames`) pass through.
+ * The `composite` stage: turns layered frames (`captured.kind === "layered"`) into plain frames and hands them on as
+ * `frames`. What it outputs follows the plan's `layers` (`LayerPlan`): "pq" / "hlg" → yuv420p10le (BT.2020); "sdr" →
+ * rgb48le (BT.709, sRGB curve, HDR media tone-mapped, SDR video codes passed through as "srgb"); `alpha` → rgba64le
+ * (straight alpha = coverage). Plain captures (stream or directory) pass through untouched.
+ *
+ * Invariants: media files are decoded with the plan's probe (never probed again); frames leave in index order.
  */
 import {
   FrameloomError,
   abortError,
-  type CaptureRoute,
-  type Composition,
   type Frame,
-  type FrameRange,
-  type FrameStream,
-  type FramesOnDisk,
+  type Frames,
   type LayeredFrame,
   type LayerPlan,
   type MediaSource,
+  type RenderPlan,
   type Stage,
   type StageContext,
+  type StageMeta,
 } from "@frameloom/shared-helpers";
 
 import { createCompositor } from "../index.js";
@@ -27,32 +26,22 @@ import { CompositeErrors } from "./errors.js";
 import { MediaFrameSource } from "./mediaDecoder.js";
 import { decodePng } from "./pngDecode.js";
 
-export interface CaptureValue {
-  range: FrameRange;
-  route: CaptureRoute;
-  frames?: FrameStream;
-  framesOnDisk?: FramesOnDisk;
-  layeredFrames?: AsyncIterable<LayeredFrame>;
-  /** Capture counters, passed on untouched. */
-  stats?: unknown;
-}
-
 export interface CompositeInput {
-  composition: Composition;
-  capture: CaptureValue;
+  plan: Pick<RenderPlan, "composition" | "layers" | "media">;
+  captured: Frames;
 }
 
 export interface CompositeOutput {
-  capture: CaptureValue;
-  settled?: Promise<unknown>;
+  frames: Frames;
+  settled?: Promise<void>;
 }
 
-export const meta = {
+export const meta: StageMeta = {
   name: "composite",
-  kernel: "^1.0.0",
-  needs: ["composition", "capture"],
-  provides: ["capture"],
-} as const;
+  kernel: "^2.0.0",
+  needs: { plan: "RenderPlan", captured: "Frames" },
+  provides: { frames: "Frames" },
+};
 
 /** What the stage builds on; tests may swap the compositor factory. */
 export interface CompositeHooks {
@@ -60,18 +49,15 @@ export interface CompositeHooks {
 }
 
 export async function runCompositeStage(input: CompositeInput, ctx: StageContext, hooks: CompositeHooks = {}): Promise<CompositeOutput> {
-  const { composition, capture } = input;
-  if (!capture.layeredFrames) return { capture };
-  const layered = capture.layeredFrames;
-  const hdr = composition.hdr ?? ctx.config.hdr ?? null;
-  const planned: LayerPlan | null = composition.layers ?? (hdr ? { output: hdr.transfer, compositor: hdr.compositor, alpha: false } : null);
-  if (!planned) {
-    throw new FrameloomError(
-      CompositeErrors.NO_HDR_PLAN,
-      "layered frames arrived but the render has no layer plan (composition.layers and composition.hdr are unset)",
-    );
+  const { captured } = input;
+  const { composition } = input.plan;
+  if (captured.kind !== "layered") return { frames: captured };
+  const layered = captured.frames;
+  if (!input.plan.layers) {
+    throw new FrameloomError(CompositeErrors.NO_HDR_PLAN, "layered frames arrived but the render plan has no layer plan (plan.layers is null)");
   }
-  const plan: LayerPlan = planned;
+  const plan: LayerPlan = input.plan.layers;
+  const probed = input.plan.media;
   const sdrOut = plan.output === "sdr";
   const encoding = plan.alpha ? "rgba64le" : sdrOut ? "rgb48le" : "yuv420p10le";
   const { width, height } = composition;
@@ -116,6 +102,7 @@ export async function runCompositeStage(input: CompositeInput, ctx: StageContext
         transfer: media.transfer,
         toneMap: sdrOut,
         still: media.kind === "image" ? true : undefined,
+        info: probed[id]?.video ?? undefined,
         signal,
       });
       sources.set(id, p);
@@ -239,7 +226,7 @@ export async function runCompositeStage(input: CompositeInput, ctx: StageContext
     () => signal.removeEventListener("abort", onAbortSettle),
   );
 
-  return { capture: { range: capture.range, route: capture.route, frames: frames(), stats: capture.stats }, settled };
+  return { frames: { kind: "stream", range: captured.range, frames: frames() }, settled };
 }
 
 export const stage: Stage<CompositeInput, CompositeOutput> = {

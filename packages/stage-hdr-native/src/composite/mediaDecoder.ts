@@ -20,6 +20,7 @@ import {
   spawnTracked,
   type Fps,
   type MediaTransfer,
+  type VideoStreamInfo,
 } from "@frameloom/shared-helpers";
 
 import type { SourceTransfer } from "../types.js";
@@ -43,6 +44,8 @@ export interface MediaFrameSourceOptions {
   toneMap?: boolean;
   /** Frames buffered ahead before ffmpeg's stdout is paused. Default 2. */
   maxBuffered?: number;
+  /** The render plan's probe of the file: given, the file is not probed again. */
+  info?: VideoStreamInfo;
   signal?: AbortSignal;
 }
 
@@ -199,9 +202,9 @@ export class MediaFrameSource {
 
   /** Probes the file (size, transfer) and returns a source; ffmpeg starts on the first frameAt(). */
   static async open(options: MediaFrameSourceOptions): Promise<MediaFrameSource> {
-    let info;
+    let info = options.info;
     try {
-      info = await probeVideoStream(options.path, options.signal);
+      info ??= await probeVideoStream(options.path, options.signal);
     } catch (error) {
       // Aborts and refused playlists keep their code; anything else is a decode failure of this file.
       if (options.signal?.aborted || isFrameloomError(error, SharedErrors.MEDIA_FORMAT_REFUSED)) throw error;
