@@ -1,13 +1,13 @@
-// runAudioStage with real ffprobe/ffmpeg: skip conditions, dropped tracks and their warnings, errors.
+// runAudioStage with real ffmpeg: it mixes the plan's sounds (the plan stage decided and windowed them) into exactly the range.
 import { execFile } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { MediaSource } from "@frameloom/shared-helpers";
+import type { PlannedAudioTrack } from "@frameloom/shared-helpers";
 import { AudioErrors } from "./errors.js";
-import { runAudioStage, type AudioContext } from "./audioStage.js";
+import { runAudioStage, stage, type AudioContext } from "./audioStage.js";
 
 const run = promisify(execFile);
 let dir: string;
@@ -15,72 +15,50 @@ let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), "flm-audio-"));
   await run("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "sine=frequency=1000:duration=1", path.join(dir, "tone.wav")]);
-  await run("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "color=c=black:s=16x16:r=10:d=1", "-c:v", "libx264", "-preset", "ultrafast", path.join(dir, "silent.mp4")]);
-  await writeFile(path.join(dir, "junk.mp4"), "not a video");
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-function context(format = "mp4"): AudioContext & { warnings: string[] } {
+function context(): AudioContext & { warnings: string[] } {
   const warnings: string[] = [];
-  return { signal: new AbortController().signal, workDir: dir, warn: (m) => warnings.push(m), warnings, config: { encode: { format } as never } };
+  return { signal: new AbortController().signal, workDir: dir, warn: (m) => warnings.push(m), warnings };
 }
 
-const source = (over: Partial<MediaSource>): MediaSource => ({
-  kind: "audio", path: path.join(dir, "tone.wav"), id: "a", start: 0, duration: null, mediaStart: 0, hasAudio: true, ...over,
+const track = (over: Partial<PlannedAudioTrack> = {}): PlannedAudioTrack => ({
+  id: "a", path: path.join(dir, "tone.wav"), start: 0, length: 1, mediaStart: 0, rate: 1, volume: 1, channels: 1, ...over,
 });
-const input = (media: MediaSource[]) => ({ composition: { fps: { num: 30, den: 1 }, durationSec: 2, media }, range: { from: 0, to: 60 } });
+const input = (audio: PlannedAudioTrack[], range = { from: 0, to: 60 }) => ({
+  plan: { composition: { fps: { num: 30, den: 1 }, durationSec: 2, media: [] } as never, range, audio },
+});
+
+async function probe(file: string): Promise<string[]> {
+  const { stdout } = await run("ffprobe", ["-v", "error", "-show_entries", "stream=codec_name,sample_rate,channels,duration", "-of", "csv=p=0", file]);
+  return stdout.trim().split(",");
+}
 
 describe("runAudioStage", () => {
-  it("returns null without ffmpeg when nothing sounds, and for gif / png-sequence", async () => {
-    expect((await runAudioStage(input([source({ hasAudio: false }), source({ kind: "image", hasAudio: undefined })]), context())).audio).toBeNull();
-    expect((await runAudioStage(input([source({})]), context("gif"))).audio).toBeNull();
-    expect((await runAudioStage(input([source({})]), context("png-sequence"))).audio).toBeNull();
+  it("meta: reads the plan, provides the mixed track", () => {
+    expect(stage.meta).toEqual({ name: "audio", kernel: "^2.0.0", needs: { plan: "RenderPlan" }, provides: { audio: "AudioTrack" } });
   });
 
-  it("drops a video without an audio stream silently, an <audio> without one with a warning", async () => {
-    const ctx = context();
-    const result = await runAudioStage(input([source({ kind: "video", path: path.join(dir, "silent.mp4") }), source({ id: "x", path: path.join(dir, "silent.mp4") })]), ctx);
-    expect(result.audio).toBeNull();
-    expect(ctx.warnings).toEqual([expect.stringContaining('<audio id="x">')]);
+  it("returns null without ffmpeg when the plan has no sound", async () => {
+    expect((await runAudioStage(input([]), context())).audio).toBeNull();
   });
 
-  it("fails on an unreadable video, warns and drops an unreadable <audio>", async () => {
-    const ctx = context();
-    expect((await runAudioStage(input([source({ path: path.join(dir, "junk.mp4") })]), ctx)).audio).toBeNull();
-    expect(ctx.warnings[0]).toContain("cannot be read");
-    await expect(runAudioStage(input([source({ kind: "video", path: path.join(dir, "junk.mp4") })]), context())).rejects.toMatchObject({
-      code: AudioErrors.PROBE_FAILED,
-    });
-  });
-
-  it("refuses a playlist that reaches outside (even when compile was bypassed): FLM_ERR_MEDIA_FORMAT_REFUSED naming the element", async () => {
-    const playlist = path.join(dir, "list.mp3");
-    const segment = path.join(dir, "tone.m4a"); // a segment extension the hls demuxer accepts
-    await run("ffmpeg", ["-v", "error", "-y", "-i", path.join(dir, "tone.wav"), "-c:a", "aac", segment]);
-    await writeFile(playlist, `#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1,\n${segment}\n#EXT-X-ENDLIST\n`);
-    for (const kind of ["audio", "video"] as const) {
-      await expect(runAudioStage(input([source({ kind, id: "p", path: playlist })]), context())).rejects.toMatchObject({
-        code: "FLM_ERR_MEDIA_FORMAT_REFUSED",
-        message: expect.stringContaining(`<${kind} id="p">`),
-      });
-    }
-  });
-
-  it("shortens an <audio> slot longer than its source (warning) and writes exactly the range", async () => {
-    const ctx = context();
-    const result = await runAudioStage(input([source({ duration: 2 })]), ctx);
-    expect(ctx.warnings).toEqual([expect.stringContaining("shortened")]);
+  it("mixes the planned sounds into exactly the range (padded with silence), AAC 48 kHz stereo", async () => {
+    const result = await runAudioStage(input([track({ start: 0.5 })]), context());
     expect(result.audio).toEqual({ path: path.join(dir, "audio.m4a"), durationSec: 2 });
-    const { stdout } = await run("ffprobe", ["-v", "error", "-show_entries", "stream=codec_name,sample_rate,channels,duration", "-of", "csv=p=0", result.audio!.path]);
-    const [codec, rate, channels, duration] = stdout.trim().split(",");
+    const [codec, rate, channels, duration] = await probe(result.audio!.path);
     expect([codec, rate, channels]).toEqual(["aac", "48000", "2"]);
     expect(Math.abs(Number(duration) - 2)).toBeLessThan(0.03);
+    // A sub-range: exactly its length.
+    const part = await runAudioStage(input([track()], { from: 15, to: 45 }), context());
+    expect(Math.abs(Number((await probe(part.audio!.path))[3]) - 1)).toBeLessThan(0.03);
   });
 
   it("refuses a bad range and honours an aborted signal", async () => {
-    await expect(runAudioStage({ ...input([source({})]), range: { from: 5, to: 2 } }, context())).rejects.toMatchObject({ code: AudioErrors.INPUT_INVALID });
+    await expect(runAudioStage(input([track()], { from: 5, to: 2 }), context())).rejects.toMatchObject({ code: AudioErrors.INPUT_INVALID });
     const controller = new AbortController();
     controller.abort();
-    await expect(runAudioStage(input([source({})]), { ...context(), signal: controller.signal })).rejects.toMatchObject({ code: "FLM_ERR_ABORTED" });
+    await expect(runAudioStage(input([track()]), { ...context(), signal: controller.signal })).rejects.toMatchObject({ code: "FLM_ERR_ABORTED" });
   });
 });

@@ -336,18 +336,25 @@ describe("failures", () => {
 });
 
 describe("kernel adapter", () => {
-  it("stage.run maps composition/capture/config.encode and returns { encoded }", async () => {
-    expect(stage.meta).toEqual({ name: "encode", kernel: "^1.0.0", needs: ["composition", "capture", "outputPath"], optional: ["audio"], provides: ["encoded"] });
+  it("stage.run maps plan/frames and returns { encoded }", async () => {
+    expect(stage.meta).toMatchObject({
+      name: "encode",
+      kernel: "^2.0.0",
+      needs: { plan: "RenderPlan", frames: "Frames", outputPath: "OutputPath" },
+      optional: { audio: "AudioTrack" },
+      provides: { encoded: "EncodedOutput" },
+      yieldsToProducer: true,
+    });
     const out = path.join(dir, "stage.mp4");
     const c = ctx();
     const frames: FrameStream = stream(redJpeg, "jpeg", 0, 3);
     const result = await stage.run(
       {
-        composition: { width: W, height: H, fps: { num: 30, den: 1 } } as never,
-        capture: { range: { from: 0, to: 3 }, frames },
+        plan: { composition: { width: W, height: H, fps: { num: 30, den: 1 } }, output: { preset: "standard", encode: mp4, capture: {} } } as never,
+        frames: { kind: "stream", range: { from: 0, to: 3 }, frames },
         outputPath: out,
       },
-      { ...c, config: { encode: mp4 } as never, workDir: dir },
+      { ...c, config: {} as never, workDir: dir },
     );
     expect(result.encoded).toMatchObject({ outputPath: out, frames: 3 });
     expect(await probe(out)).toMatchObject({ nb_read_frames: "3" });

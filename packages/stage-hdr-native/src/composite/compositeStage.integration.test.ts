@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
-import type { Composition, Frame, LayeredFrame, RenderConfig, StageContext } from "@frameloom/shared-helpers";
+import type { Composition, Frame, Frames, LayeredFrame, LayerPlan, RenderConfig, StageContext } from "@frameloom/shared-helpers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { createCompositor } from "../index.js";
@@ -39,7 +39,10 @@ beforeAll(() => {
   sourceYuv = ffmpeg(["-i", video, "-f", "rawvideo", "-pix_fmt", "yuv420p10le", "-"]);
 });
 
-function composition(over: Partial<Composition> = {}): Composition {
+/** A composition plus the plan's HDR transfer / layer plan (the test's shorthand for a RenderPlan). */
+type TestComposition = Composition & { hdr?: { transfer: "pq" | "hlg"; compositor: "native" | "reference" } | null; layers?: Omit<LayerPlan, "mediaIds"> | null };
+
+function composition(over: Partial<TestComposition> = {}): TestComposition {
   return {
     id: "main", projectDir: dir, entryFile: path.join(dir, "index.html"), entryUrlPath: "index.html", html: "",
     width: W, height: H, fps: { num: 30, den: 1 }, durationSec: 1, totalFrames: 30,
@@ -67,13 +70,30 @@ async function* layered(n: number, over: { mediaId?: string; png?: Buffer; delay
   }
 }
 
-function input(stream: AsyncIterable<LayeredFrame>, comp = composition()): CompositeInput {
-  return { composition: comp, capture: { range: { from: 0, to: 10 }, route: "streaming", layeredFrames: stream } };
+function planOf(comp: TestComposition): CompositeInput["plan"] {
+  const { hdr, layers, ...composition } = comp;
+  const mediaIds = composition.media.map((m) => m.id);
+  return {
+    composition,
+    layers: layers ? { ...layers, mediaIds } : hdr ? { output: hdr.transfer, compositor: hdr.compositor, alpha: false, mediaIds } : null,
+    media: {},
+  };
 }
 
-async function collect(frames: AsyncIterable<Frame> | undefined): Promise<Frame[]> {
+function input(stream: AsyncIterable<LayeredFrame>, comp = composition()): CompositeInput {
+  return { plan: planOf(comp), captured: { kind: "layered", range: { from: 0, to: 10 }, frames: stream } };
+}
+
+/** The composited stream of a stage result. */
+function streamOf(out: { frames: Frames }): AsyncIterable<Frame> {
+  if (out.frames.kind !== "stream") throw new Error(`expected a stream, got ${out.frames.kind}`);
+  return out.frames.frames;
+}
+
+async function collect(frames: AsyncIterable<Frame> | { frames: Frames }): Promise<Frame[]> {
+  const source = Symbol.asyncIterator in frames ? (frames as AsyncIterable<Frame>) : streamOf(frames as { frames: Frames });
   const out: Frame[] = [];
-  for await (const f of frames!) out.push(f);
+  for await (const f of source) out.push(f);
   return out;
 }
 
@@ -123,13 +143,13 @@ function compare(out: Buffer, src: Buffer): { squareY: [number, number]; psnr: n
 
 describe("composite stage", () => {
   it("meta", () => {
-    expect(stage.meta).toEqual({ name: "composite", kernel: "^1.0.0", needs: ["composition", "capture"], provides: ["capture"] });
+    expect(stage.meta).toEqual({ name: "composite", kernel: "^2.0.0", needs: { plan: "RenderPlan", captured: "Frames" }, provides: { frames: "Frames" } });
   });
 
   it("passes SDR capture through unchanged", async () => {
-    const capture = { range: { from: 0, to: 3 }, route: "streaming" as const, frames: (async function* () {})() };
-    const out = await stage.run({ composition: composition({ hdr: null }), capture }, ctx());
-    expect(out.capture).toBe(capture);
+    const captured: Frames = { kind: "stream", range: { from: 0, to: 3 }, frames: (async function* () {})() };
+    const out = await stage.run({ plan: planOf(composition({ hdr: null })), captured }, ctx());
+    expect(out.frames).toBe(captured);
     expect(out.settled).toBeUndefined();
   });
 
@@ -144,8 +164,8 @@ describe("composite stage", () => {
       }, close: () => c.close() };
     }) as typeof createCompositor;
     const out = await runCompositeStage(input(layered(10)), ctx(), { createCompositor: spy });
-    expect(out.capture.range).toEqual({ from: 0, to: 10 });
-    nativeFrames = await collect(out.capture.frames);
+    expect(out.frames.range).toEqual({ from: 0, to: 10 });
+    nativeFrames = await collect(out);
     await expect(out.settled).resolves.toBeUndefined();
     expect(seenRgba.size).toBe(1); // the reused PNG was decoded once
     expect(nativeFrames.map((f) => f.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
@@ -167,7 +187,7 @@ describe("composite stage", () => {
   it("reference implementation agrees within 1 code", async () => {
     const comp = composition({ hdr: { transfer: "pq", compositor: "reference" } });
     const out = await runCompositeStage(input(layered(10), comp), ctx());
-    const ref = await collect(out.capture.frames);
+    const ref = await collect(out);
     expect(ref.length).toBe(10);
     for (let i = 0; i < 10; i++) {
       const a = planes(ref[i].data);
@@ -181,7 +201,7 @@ describe("composite stage", () => {
   it('layers.output = "sdr": rgb48le frames, the white square exactly 65535, the tone-mapped PQ video SDR-looking', async () => {
     const comp = composition({ hdr: null, layers: { output: "sdr", compositor: "native", alpha: false } });
     const out = await runCompositeStage(input(layered(3), comp), ctx());
-    const frames = await collect(out.capture.frames);
+    const frames = await collect(out);
     await expect(out.settled).resolves.toBeUndefined();
     expect(frames.map((f) => [f.index, f.encoding, f.data.length])).toEqual([0, 1, 2].map((i) => [i, "rgb48le", W * H * 6]));
     for (const f of frames) {
@@ -212,7 +232,7 @@ describe("composite stage", () => {
     }
     expect(frames[0].data.equals(frames[1].data)).toBe(false);
     // the reference compositor agrees within 1 code at 10 bits
-    const ref = await collect((await runCompositeStage(input(layered(3), composition({ hdr: null, layers: { output: "sdr", compositor: "reference", alpha: false } })), ctx())).capture.frames);
+    const ref = await collect((await runCompositeStage(input(layered(3), composition({ hdr: null, layers: { output: "sdr", compositor: "reference", alpha: false } })), ctx())));
     for (let i = 0; i < 3; i++) expect(outputDiff(ref[i].data, frames[i].data, "rgb48le")).toBeLessThanOrEqual(1);
     expect(await waitFor(() => ffmpegChildren().length === 0)).toBe(true);
   });
@@ -231,7 +251,7 @@ describe("composite stage", () => {
     }
     for (const output of ["pq", "sdr"] as const) {
       const comp = composition({ hdr: null, layers: { output, compositor: "native", alpha: true } });
-      const frames = await collect((await runCompositeStage(input(half(), comp), ctx())).capture.frames);
+      const frames = await collect((await runCompositeStage(input(half(), comp), ctx())));
       expect(frames.map((f) => [f.encoding, f.data.length])).toEqual([["rgba64le", W * H * 8], ["rgba64le", W * H * 8]]);
       const px = new Uint16Array(frames[0].data.buffer, frames[0].data.byteOffset, W * H * 4);
       for (const [x, y] of [[10, 10], [159, 170], [100, 50], [200, 50], [139, 99], [300, 170], [160, 10]]) {
@@ -247,7 +267,7 @@ describe("composite stage", () => {
   it("abort closes the decoders and fails the stream and settled", async () => {
     const ac = new AbortController();
     const out = await runCompositeStage(input(layered(1000, { delayMs: 5 })), ctx(ac.signal));
-    const it = out.capture.frames![Symbol.asyncIterator]();
+    const it = streamOf(out)[Symbol.asyncIterator]();
     await it.next();
     await it.next();
     expect(ffmpegChildren().length).toBe(1);
@@ -259,14 +279,14 @@ describe("composite stage", () => {
 
   it("a consumer that stops early leaves no ffmpeg behind", async () => {
     const out = await runCompositeStage(input(layered(30)), ctx());
-    for await (const f of out.capture.frames!) if (f.index === 2) break;
+    for await (const f of streamOf(out)) if (f.index === 2) break;
     await expect(out.settled).resolves.toBeUndefined();
     expect(await waitFor(() => ffmpegChildren().length === 0)).toBe(true);
   });
 
   it("coded errors: unknown media id, undecodable media, wrong-size PNG", async () => {
     const unknown = await runCompositeStage(input(layered(3, { mediaId: "nope" })), ctx());
-    await expect(collect(unknown.capture.frames)).rejects.toMatchObject({
+    await expect(collect(unknown)).rejects.toMatchObject({
       code: "FLM_ERR_HDR_COMPOSITE_MEDIA_UNKNOWN",
       message: expect.stringMatching(/frame 0.*"nope"/),
     });
@@ -276,7 +296,7 @@ describe("composite stage", () => {
     writeFileSync(bad, "not a video");
     const comp = composition({ media: [{ kind: "video", transfer: "pq", path: bad, id: "v1", start: 0, duration: null, mediaStart: 0 }] });
     const undecodable = await runCompositeStage(input(layered(3), comp), ctx());
-    await expect(collect(undecodable.capture.frames)).rejects.toMatchObject({
+    await expect(collect(undecodable)).rejects.toMatchObject({
       code: "FLM_ERR_HDR_COMPOSITE_MEDIA_DECODE",
       message: expect.stringContaining(bad),
     });
@@ -284,7 +304,7 @@ describe("composite stage", () => {
     const small = path.join(dir, "small.png");
     ffmpeg(["-f", "lavfi", "-i", "color=c=white:s=32x32", "-vf", "format=rgba", "-frames:v", "1", small]);
     const wrong = await runCompositeStage(input(layered(3, { png: readFileSync(small) })), ctx());
-    await expect(collect(wrong.capture.frames)).rejects.toMatchObject({
+    await expect(collect(wrong)).rejects.toMatchObject({
       code: "FLM_ERR_HDR_COMPOSITE_PNG_SIZE",
       message: expect.stringMatching(/frame 0: .*32x32.*320x180/),
     });
