@@ -167,7 +167,7 @@ describe("HDR renders", () => {
   it("1. PQ end to end: HEVC Main 10, tags, HDR10 metadata, DOM white 573, video ≥ 45 dB, --json hdr", async () => {
     const r = await cliJson(["render", pqDir, "-o", out("pq.mp4"), "--workers", "1"], env());
     expect(r.code, r.stderr).toBe(0);
-    expect(r.json.hdr).toEqual({ mode: "auto", transfer: "pq", compositor: "native" });
+    expect(r.json.hdr).toMatchObject({ mode: "auto", transfer: "pq", compositor: "native" });
     expect(r.json.preset).toBe("hdr10");
     expect(r.json.frames).toBe(15);
     // The default browser is the headless shell (a dependency): layered capture runs on BeginFrame.
@@ -196,7 +196,7 @@ describe("HDR renders", () => {
   it("2. HLG end to end: arib-std-b67, DOM white ≈ 721, video ≥ 45 dB", async () => {
     const r = await cliJson(["render", hlgDir, "-o", out("hlg.mp4")], env());
     expect(r.code, r.stderr).toBe(0);
-    expect(r.json.hdr).toEqual({ mode: "auto", transfer: "hlg", compositor: "native" });
+    expect(r.json.hdr).toMatchObject({ mode: "auto", transfer: "hlg", compositor: "native" });
     expect(r.json.preset).toBe("hlg");
     const s = await probeVideo(out("hlg.mp4"));
     expect(s).toMatchObject({ codec_name: "hevc", codec_tag_string: "hvc1", pix_fmt: "yuv420p10le", color_primaries: "bt2020", color_transfer: "arib-std-b67", color_space: "bt2020nc" });
@@ -209,7 +209,7 @@ describe("HDR renders", () => {
     expect(pqOut, "test 1 output").toBeDefined();
     const summary = await render({ input: pqDir, output: out("pq-w2.mp4"), workers: 2, stages: { composite: tappedComposite(nativeRaw) } });
     expect(summary.workers).toBe(2);
-    expect(summary.hdr).toEqual({ mode: "auto", transfer: "pq", compositor: "native" });
+    expect(summary.hdr).toMatchObject({ mode: "auto", transfer: "pq", compositor: "native" });
     const cmp = compareVideos(pqOut, await decodeYuv10(out("pq-w2.mp4")));
     console.log(`workers 1 vs 2: max diff ${cmp.maxDiff}, min Y PSNR ${cmp.minPsnr}`);
     expect(cmp.maxDiff === 0 || cmp.minPsnr >= 50, JSON.stringify(cmp)).toBe(true);
@@ -241,7 +241,7 @@ describe("HDR renders", () => {
     expect(nativeRaw.length, "test 3's tapped native frames").toBe(15);
     const referenceRaw: Buffer[] = [];
     const summary = await render({ input: pqDir, output: out("pq-ref-api.mp4"), workers: 1, hdrCompositor: "reference", stages: { composite: tappedComposite(referenceRaw) } });
-    expect(summary.hdr).toEqual({ mode: "auto", transfer: "pq", compositor: "reference" });
+    expect(summary.hdr).toMatchObject({ mode: "auto", transfer: "pq", compositor: "reference" });
     const diff = rawMaxDiff(nativeRaw, referenceRaw);
     console.log(`native vs reference before encode: max diff ${diff} codes`);
     expect(diff).toBeLessThanOrEqual(1);
@@ -251,7 +251,7 @@ describe("HDR renders", () => {
     expect(pqOut, "test 1 output").toBeDefined();
     const r = await cliJson(["render", pqDir, "-o", out("pq-ref.mp4"), "--workers", "1", "--hdr-compositor", "reference"], env());
     expect(r.code, r.stderr).toBe(0);
-    expect(r.json.hdr).toEqual({ mode: "auto", transfer: "pq", compositor: "reference" });
+    expect(r.json.hdr).toMatchObject({ mode: "auto", transfer: "pq", compositor: "reference" });
     const cmp = compareVideos(pqOut, await decodeYuv10(out("pq-ref.mp4")));
     console.log(`native vs reference: max diff ${cmp.maxDiff}, min Y PSNR ${cmp.minPsnr}`);
     expect(cmp.maxDiff <= 2 || cmp.minPsnr >= 50, JSON.stringify(cmp)).toBe(true);
@@ -261,7 +261,7 @@ describe("HDR renders", () => {
     const dir = box.project("plain", page({ width: W, height: H, duration: "0.3", style: "#w { left:40px; top:40px; width:120px; height:80px; background:#fff; }", body: '<div class="blk" id="w"></div>' }));
     const warnings: string[] = [];
     const summary = await render({ input: dir, output: out("forced.mp4"), hdr: "hdr", onWarning: (m) => warnings.push(m) });
-    expect(summary.hdr).toEqual({ mode: "hdr", transfer: "hlg", compositor: "native" });
+    expect(summary.hdr).toMatchObject({ mode: "hdr", transfer: "hlg", compositor: "native" });
     expect(summary.preset).toBe("hlg");
     expect(warnings.join("\n")).toMatch(/--hdr.*no HDR source/i);
     expect(summary.warnings.join("\n")).toMatch(/no HDR source/i);
@@ -383,8 +383,8 @@ describe("HDR renders", () => {
       meta: captureStage.meta,
       async run(input: Parameters<typeof captureStage.run>[0], ctx: Parameters<typeof captureStage.run>[1]) {
         const result = await captureStage.run(input, ctx);
-        const source = result.capture.layeredFrames;
-        if (!source) throw new Error("no layered frames: not an HDR capture");
+        if (result.captured.kind !== "layered") throw new Error("no layered frames: not an HDR capture");
+        const source = result.captured.frames;
         async function* counted(): AsyncGenerator<LayeredFrame> {
           for await (const frame of source!) {
             stats.frames += 1;
@@ -398,7 +398,7 @@ describe("HDR renders", () => {
             yield frame;
           }
         }
-        return { ...result, capture: { ...result.capture, layeredFrames: counted() } };
+        return { ...result, captured: { ...result.captured, frames: counted() } };
       },
     };
     const summary = await render({ input: dir, output: out("reuse.mp4"), workers: 1, stages: { capture: counting } });

@@ -5,7 +5,9 @@ import cliProgress from "cli-progress";
 import { PRESETS } from "@frameloom/kernel";
 import { FrameloomError, errorMessage, type ProgressEvent } from "@frameloom/shared-helpers";
 import { CliErrors } from "./errors.js";
+import path from "node:path";
 import { render } from "./render.js";
+import { DEFAULT_CHUNK_SIZE, assemblePlan, planProject, readPlanDir, renderPlanRange } from "./planCommands.js";
 import { fix, runChecks } from "./doctor.js";
 import { registerCompareCommand } from "./compareCommand.js";
 import { registerBenchmarkCommand } from "./benchmarkCommand.js";
@@ -40,32 +42,63 @@ const program = new Command();
 program.name("frameloom").description("Render HTML compositions to video, frame-exact.").version("0.1.0");
 program.configureOutput({ outputError: optionError });
 
+/** The options `render` and `plan` share: what the composition is and what the output is. */
+function withCompositionOptions(command: Command): Command {
+  return command
+    .option("--fps <rate>", "frame rate: integer or rational like 30000/1001")
+    .addOption(new Option("--quality <q>", "H.264 quality preset").choices(["draft", "standard", "high"]))
+    .option("--preset <name>", `output preset (${Object.keys(PRESETS).join(", ")})`)
+    .addOption(new Option("--format <f>", "output format").choices(["mp4", "webm", "mov", "gif", "png-sequence"]))
+    .option("--frames <A-B>", "render only frames A to B (inclusive, 0-based)")
+    .option("--crf <n>", "override the preset's CRF", (v) => Number(v))
+    .option("--strict", "fail (instead of warn) on any network attempt outside the project, at any time", false)
+    .option("--max-page-memory <MB>", "page memory cap: V8 heap and renderer RSS, in MB (default 2048)", (v) => Number(v))
+    .option("--browser <which>", "Chromium that captures: auto (headless shell when installed), shell, system, or a path", "auto")
+    .addOption(new Option("--capture-method <m>", "frame capture: auto (BeginFrame where supported), beginframe, screenshot").choices(["auto", "beginframe", "screenshot"]).default("auto"))
+    .option("--no-frame-reuse", "capture every frame even when nothing changed since the previous one")
+    .option("--native-random", "leave Math.random and crypto.getRandomValues unseeded (frames stop being repeatable)", false)
+    .option("--variables <json>", "composition variables as a JSON object, e.g. '{\"title\":\"Hello\"}'")
+    .option("--variables-file <file>", "composition variables from a JSON file (--variables wins key by key)")
+    .option("--strict-variables", "fail on undeclared variables, type mismatches and enum values outside the options", false)
+    .option("--hdr", "force HDR output (HLG when the composition has no HDR source)")
+    .option("--sdr", "force SDR output (HDR sources are tone-mapped)")
+    .addOption(new Option("--video-compositing <how>", "SDR video: inject frames as images (one screenshot) or layered capture + C++ compositing").choices(["inject", "layered"]))
+    .addOption(new Option("--hdr-compositor <impl>", "HDR compositor: the C++ addon or the TypeScript reference").choices(["native", "reference"]).default("native"));
+}
+
+/** The render options (RenderOptions) the shared flags give. */
+function compositionOptions(opts: Record<string, any>) {
+  return {
+    fps: opts.fps,
+    quality: opts.quality,
+    preset: opts.preset,
+    format: opts.format,
+    frames: opts.frames,
+    crf: opts.crf,
+    strict: opts.strict,
+    maxPageMemory: opts.maxPageMemory,
+    nativeRandom: opts.nativeRandom,
+    browser: opts.browser,
+    captureMethod: opts.captureMethod,
+    frameReuse: opts.frameReuse,
+    videoCompositing: opts.videoCompositing,
+    variables: opts.variables,
+    variablesFile: opts.variablesFile,
+    strictVariables: opts.strictVariables,
+    hdr: opts.hdr && opts.sdr ? badFlags() : opts.hdr ? "hdr" : opts.sdr ? "sdr" : "auto",
+    hdrCompositor: opts.hdrCompositor,
+  } as const;
+}
+
+withCompositionOptions(
 program
   .command("render")
   .description("render a composition (project directory or .html file) to a video")
   .argument("<input>", "project directory (with index.html) or an .html file")
   .requiredOption("-o, --output <path>", "output file (a directory for png-sequence)")
-  .option("--fps <rate>", "frame rate: integer or rational like 30000/1001")
-  .addOption(new Option("--quality <q>", "H.264 quality preset").choices(["draft", "standard", "high"]))
-  .option("--preset <name>", `output preset (${Object.keys(PRESETS).join(", ")})`)
-  .addOption(new Option("--format <f>", "output format").choices(["mp4", "webm", "mov", "gif", "png-sequence"]))
+)
   .option("--workers <n>", "browsers capturing in parallel, or auto", parseWorkers, "auto")
   .addOption(new Option("--route <r>", "capture route").choices(["auto", "streaming", "disk", "sequential"]).default("auto"))
-  .option("--frames <A-B>", "render only frames A to B (inclusive, 0-based)")
-  .option("--crf <n>", "override the preset's CRF", (v) => Number(v))
-  .option("--strict", "fail (instead of warn) on any network attempt outside the project, at any time", false)
-  .option("--max-page-memory <MB>", "page memory cap: V8 heap and renderer RSS, in MB (default 2048)", (v) => Number(v))
-  .option("--browser <which>", "Chromium that captures: auto (headless shell when installed), shell, system, or a path", "auto")
-  .addOption(new Option("--capture-method <m>", "frame capture: auto (BeginFrame where supported), beginframe, screenshot").choices(["auto", "beginframe", "screenshot"]).default("auto"))
-  .option("--no-frame-reuse", "capture every frame even when nothing changed since the previous one")
-  .option("--native-random", "leave Math.random and crypto.getRandomValues unseeded (frames stop being repeatable)", false)
-  .option("--variables <json>", "composition variables as a JSON object, e.g. '{\"title\":\"Hello\"}'")
-  .option("--variables-file <file>", "composition variables from a JSON file (--variables wins key by key)")
-  .option("--strict-variables", "fail on undeclared variables, type mismatches and enum values outside the options", false)
-  .option("--hdr", "force HDR output (HLG when the composition has no HDR source)")
-  .option("--sdr", "force SDR output (HDR sources are tone-mapped)")
-  .addOption(new Option("--video-compositing <how>", "SDR video: inject frames as images (one screenshot) or layered capture + C++ compositing").choices(["inject", "layered"]))
-  .addOption(new Option("--hdr-compositor <impl>", "HDR compositor: the C++ addon or the TypeScript reference").choices(["native", "reference"]).default("native"))
   .option("--stage <name=module>", "replace a stage by package name or module path (repeatable)", collectStage, {})
   .option("--json", "print one JSON object with the result", false)
   .option("--quiet", "print nothing but errors (and --json output)", false)
@@ -108,26 +141,9 @@ program
       const summary = await render({
         input,
         output: opts.output,
-        fps: opts.fps,
-        quality: opts.quality,
-        preset: opts.preset,
-        format: opts.format,
+        ...compositionOptions(opts),
         workers: opts.workers,
         route: opts.route,
-        frames: opts.frames,
-        crf: opts.crf,
-        strict: opts.strict,
-        maxPageMemory: opts.maxPageMemory,
-        nativeRandom: opts.nativeRandom,
-        browser: opts.browser,
-        captureMethod: opts.captureMethod,
-        frameReuse: opts.frameReuse,
-        videoCompositing: opts.videoCompositing,
-        variables: opts.variables,
-        variablesFile: opts.variablesFile,
-        strictVariables: opts.strictVariables,
-        hdr: opts.hdr && opts.sdr ? badFlags() : opts.hdr ? "hdr" : opts.sdr ? "sdr" : "auto",
-        hdrCompositor: opts.hdrCompositor,
         stages: opts.stage,
         signal: controller.signal,
         onProgress,
@@ -149,6 +165,133 @@ program
       process.off("SIGINT", onSignal);
       process.off("SIGTERM", onSignal);
       process.off("SIGHUP", onSignal);
+    }
+  });
+
+/** SIGINT/SIGTERM/SIGHUP cancel `controller`; a second signal exits at once (exit hooks still clean up). */
+function cancelOnSignals(controller: AbortController): () => void {
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (controller.signal.aborted) process.exit(signal === "SIGINT" ? 130 : 1);
+    controller.abort(new Error(`interrupted (${signal})`));
+  };
+  for (const s of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(s, onSignal);
+  return () => {
+    for (const s of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.off(s, onSignal);
+  };
+}
+
+function parseChunkSize(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a positive whole number of frames");
+  return n;
+}
+
+withCompositionOptions(
+  program
+    .command("plan")
+    .description("compile and plan a render once into a self-contained plan directory (for render-plan and distributed workers)")
+    .argument("<input>", "project directory (with index.html) or an .html file")
+    .requiredOption("-o, --output <plan-dir>", "the plan directory to write (a previous plan dir there is replaced)"),
+)
+  .option("--chunk-size <frames>", `frames per chunk of a distributed render (default ${DEFAULT_CHUNK_SIZE})`, parseChunkSize, DEFAULT_CHUNK_SIZE)
+  .option("--for <output>", "the final output the plan is for: its extension picks the format, as with render -o")
+  .option("--json", "print one JSON object with the result", false)
+  .action(async (input: string, opts) => {
+    const controller = new AbortController();
+    const release = cancelOnSignals(controller);
+    try {
+      const result = await planProject({
+        input,
+        planDir: opts.output,
+        output: opts.for,
+        chunkSize: opts.chunkSize,
+        ...compositionOptions(opts),
+        signal: controller.signal,
+        onWarning: (message) => {
+          if (!opts.json) process.stderr.write(`warning: ${message}\n`);
+        },
+      });
+      const summary = {
+        planDir: result.dir,
+        planHash: result.manifest.planHash,
+        frames: result.plan.range.to - result.plan.range.from,
+        chunks: result.manifest.chunks.length,
+        preset: result.plan.output.preset,
+        hdr: result.plan.hdr,
+        contentLight: result.plan.contentLight,
+        planMs: result.planMs,
+        warnings: result.plan.warnings,
+      };
+      if (opts.json) process.stdout.write(JSON.stringify(summary) + "\n");
+      else process.stdout.write(`${summary.planDir}\n${summary.frames} frames in ${summary.chunks} chunk(s), ${summary.preset}, plan ${summary.planHash.slice(0, 12)}\n`);
+    } catch (error) {
+      reportError(error, { json: opts.json });
+    } finally {
+      release();
+    }
+  });
+
+program
+  .command("render-plan")
+  .description("render one frame range of a plan directory as a segment (same encoder settings as the whole render)")
+  .argument("<plan-dir>", "a directory written by frameloom plan")
+  .requiredOption("-o, --output <path>", "the segment to write (a directory for png-sequence plans)")
+  .option("--frames <A-B>", "frames A to B (inclusive, 0-based); default the whole plan")
+  .option("--workers <n>", "browsers capturing in parallel, or auto", parseWorkers, "auto")
+  .option("--json", "print one JSON object with the result", false)
+  .action(async (planDir: string, opts) => {
+    const controller = new AbortController();
+    const release = cancelOnSignals(controller);
+    try {
+      const summary = await renderPlanRange({
+        planDir,
+        frames: opts.frames,
+        output: opts.output,
+        workers: opts.workers,
+        signal: controller.signal,
+        onWarning: (message) => {
+          if (!opts.json) process.stderr.write(`warning: ${message}\n`);
+        },
+      });
+      if (opts.json) process.stdout.write(JSON.stringify(summary) + "\n");
+      else process.stdout.write(`${summary.output}\n${summary.frames} frames in ${(summary.wallMs / 1000).toFixed(1)} s\n`);
+    } catch (error) {
+      reportError(error, { json: opts.json });
+    } finally {
+      release();
+    }
+  });
+
+program
+  .command("assemble")
+  .description("join a plan's segments (one per chunk, in order) without re-encoding and mux its audio")
+  .argument("<plan-dir>", "a directory written by frameloom plan")
+  .argument("<segments...>", "the segments, one per chunk of the plan, in frame order")
+  .requiredOption("-o, --output <path>", "the final output (written atomically)")
+  .option("--json", "print one JSON object with the result", false)
+  .action(async (planDir: string, segments: string[], opts) => {
+    const controller = new AbortController();
+    const release = cancelOnSignals(controller);
+    try {
+      const { manifest } = await readPlanDir(planDir);
+      if (segments.length !== manifest.chunks.length) {
+        throw new FrameloomError(
+          CliErrors.OPTION_INVALID,
+          `assemble: the plan has ${manifest.chunks.length} chunk(s) (${manifest.chunks.map((c) => `${c.from}-${c.to - 1}`).join(", ")}), ${segments.length} segment(s) were given`,
+        );
+      }
+      const result = await assemblePlan({
+        planDir,
+        segments: segments.map((file, i) => ({ path: path.resolve(file), ...manifest.chunks[i]! })),
+        output: opts.output,
+        signal: controller.signal,
+      });
+      if (opts.json) process.stdout.write(JSON.stringify(result) + "\n");
+      else process.stdout.write(`${result.output}\n${result.frames} frames, assembled in ${(result.assembleMs / 1000).toFixed(1)} s\n`);
+    } catch (error) {
+      reportError(error, { json: opts.json });
+    } finally {
+      release();
     }
   });
 

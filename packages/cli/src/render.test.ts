@@ -1,10 +1,12 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
+import { checkStages } from "@frameloom/kernel";
+import type { Stage } from "@frameloom/shared-helpers";
 import { defaultStages } from "./defaultStages.js";
 import { render } from "./render.js";
 import { runChecks } from "./doctor.js";
@@ -26,8 +28,18 @@ function project(): string {
 }
 
 describe("render() options", () => {
-  it("wires compile, audio, capture, composite, encode in that order", () => {
-    expect(Object.keys(defaultStages())).toEqual(["compile", "audio", "capture", "composite", "encode"]);
+  it("wires compile, plan, audio, capture, composite, encode in that order, a set the kernel accepts", async () => {
+    expect(Object.keys(defaultStages())).toEqual(["compile", "plan", "audio", "capture", "composite", "encode"]);
+    expect(() => checkStages(Object.values(defaultStages()) as Stage[])).not.toThrow();
+  });
+
+  it("the CLI imports stage packages only to build the default stage set (and for its doctor / fonts tools)", () => {
+    const src = path.dirname(fileURLToPath(import.meta.url));
+    for (const file of readdirSync(src).filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts"))) {
+      const imports = [...readFileSync(path.join(src, file), "utf8").matchAll(/from\s+["'](@frameloom\/stage-[\w-]+)["']/g)].map((m) => m[1]);
+      const allowed = file === "defaultStages.ts" ? imports : file === "doctor.ts" || file === "fontsCommand.ts" ? ["@frameloom/stage-capture"] : [];
+      for (const name of imports) expect(allowed, `${file} imports ${name}`).toContain(name);
+    }
   });
 
   it("refuses a replacement for a stage that does not exist, before anything runs", async () => {

@@ -48,6 +48,11 @@ export interface RenderRequest {
   hooks?: Partial<KernelHooks>;
   /** Base for relative stage module paths. */
   cwd?: string;
+  /**
+   * False: the stage set writes no output file at `outputPath` (e.g. `frameloom plan`, whose last stage writes a plan
+   * directory itself); the output checks and the final rename are skipped. Default true.
+   */
+  producesOutput?: boolean;
 }
 
 export interface RenderResult {
@@ -90,8 +95,11 @@ export class Kernel {
     for (const [name, fn] of Object.entries(request.hooks ?? {})) this.hooks.add(name as keyof KernelHooks, fn as never);
     const stages = await resolveStages(request.stages, request.cwd);
     checkStages(stages);
-    await assertOutputTarget(request.config);
-    await assertOutputWritable(request.config.output);
+    const producesOutput = request.producesOutput !== false;
+    if (producesOutput) {
+      await assertOutputTarget(request.config);
+      await assertOutputWritable(request.config.output);
+    }
 
     let job = createJob(request.config);
     const controller = new AbortController();
@@ -163,7 +171,7 @@ export class Kernel {
           }
           values[key] = result[key];
           // The output must never replace a file the composition reads.
-          if (type === "Composition") await assertNotAnInput(request.config.output, result[key] as never);
+          if (type === "Composition" && producesOutput) await assertNotAnInput(request.config.output, result[key] as never);
         }
         if (result.stats) stats[name] = { ...result.stats };
         if (result.settled) {
@@ -186,7 +194,7 @@ export class Kernel {
         await this.hooks.run("onStageEnd", { stage: name, ms: performance.now() - started }, name);
       }
       await Promise.all(settled.map((s) => s.done));
-      await replaceOutput(outputPath, request.config.output, request.config.presets.requested.encode.format);
+      if (producesOutput) await replaceOutput(outputPath, request.config.output, request.config.presets.requested.encode.format);
       setJob({ status: "done", progress: 1, stage: null });
       return { job, values, stats };
     } catch (error) {

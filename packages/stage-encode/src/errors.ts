@@ -20,6 +20,12 @@ export const EncodeErrors = defineErrors({
   OUTPUT_INVALID: "FLM_ERR_ENCODE_OUTPUT_INVALID",
   /** A write of the output failed for want of space (ENOSPC / EDQUOT), reported by ffmpeg or by the file system. */
   DISK_FULL: "FLM_ERR_ENCODE_DISK_FULL",
+  /**
+   * Segments handed to assembly cannot be joined: a gap or overlap, a missing or unreadable file,
+   * a frame count other than `to - from`, no keyframe at its start, or a codec/size unlike the others.
+   * `details.segment` is the index, `details.reason` one of gap|overlap|missing|unreadable|frames|keyframe|mismatch.
+   */
+  SEGMENTS_INVALID: "FLM_ERR_ENCODE_SEGMENTS_INVALID",
 });
 
 export type EncodeErrorCode = (typeof EncodeErrors)[keyof typeof EncodeErrors];

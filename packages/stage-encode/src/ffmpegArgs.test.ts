@@ -2,9 +2,13 @@ import { describe, expect, it } from "vitest";
 import type { EncodeSettings } from "@frameloom/shared-helpers";
 import { EncodeErrors } from "./errors.js";
 import {
+  SEGMENT_X264_PARAMS,
+  SEGMENT_X265_PARAMS,
   buildFfmpegArgs,
+  muxesAudio,
   rawFrameBytes,
   swsMatrix,
+  validateSegmentSettings,
   validateSettings,
   videoFilter,
   vp9Deadline,
@@ -218,5 +222,88 @@ describe("validation", () => {
     expect(rawFrameBytes("yuv420p10le", 4, 2)).toBe((8 + 2 * 2 * 1) * 2);
     expect(rawFrameBytes("yuv420p10le", 3, 3)).toBe((9 + 2 * 2 * 2) * 2);
     expect(rawFrameBytes("jpeg", 4, 2)).toBeNull();
+  });
+});
+
+describe("segments (chunks joined by stream copy)", () => {
+  const hevc: Partial<EncodeSettings> = {
+    codec: "libx265",
+    pixelFormat: "yuv420p10le",
+    colour: { primaries: "bt2020", transfer: "smpte2084", matrix: "bt2020nc", range: "tv" },
+    codecParams: "master-display=G(13250,34500)B(7500,3000)R(34000,16000)WP(15635,16450)L(10000000,1):max-cll=1000,400",
+  };
+  const vp9: Partial<EncodeSettings> = { format: "webm", codec: "libvpx-vp9", pixelFormat: "yuva420p", alpha: true, crf: 30 };
+  const prores: Partial<EncodeSettings> = { format: "mov", codec: "prores_ks", pixelFormat: "yuva444p10le", alpha: true, crf: undefined };
+  const png: Partial<EncodeSettings> = { format: "png-sequence", codec: "png", pixelFormat: "rgba", crf: undefined };
+
+  /** What a segment adds to or drops from the whole render's args: the rest must be identical. */
+  function diff(over: Partial<FfmpegArgsOptions>, settings: Partial<EncodeSettings>) {
+    const whole = args(over, settings);
+    const segment = args({ ...over, segment: true }, settings);
+    return { whole, segment, added: segment.filter((a) => !whole.includes(a)), dropped: whole.filter((a) => !segment.includes(a)) };
+  }
+
+  it("x264: closed GOP, no scenecut, repeated headers after the user's params, IDR forced on frame 0, no faststart", () => {
+    const { whole, segment, added, dropped } = diff({}, { codecParams: "scenecut=40:open-gop=1" });
+    expect(after(segment, "-x264-params")).toBe(`aq-mode=3:aq-strength=0.8:deblock=1,1:scenecut=40:open-gop=1:${SEGMENT_X264_PARAMS}`);
+    expect(SEGMENT_X264_PARAMS).toBe("scenecut=0:open-gop=0:repeat-headers=1");
+    expect(after(segment, "-force_key_frames")).toBe("expr:eq(n,0)");
+    expect(after(segment, "-forced-idr")).toBe("1");
+    expect(after(segment, "-bf")).toBe("0");
+    expect(segment).not.toContain("-movflags");
+    expect(dropped.sort()).toEqual(["+faststart", "-movflags", after(whole, "-x264-params")].sort());
+    expect(added.sort()).toEqual(["-force_key_frames", "-forced-idr", "1", "expr:eq(n,0)", after(segment, "-x264-params")].sort());
+  });
+
+  it("x265: the same, inside -x265-params, keeping the HDR params and colour tags", () => {
+    const { segment, dropped } = diff({ input: { kind: "pipe", encoding: "yuv420p10le" } }, hevc);
+    const params = after(segment, "-x265-params") ?? "";
+    expect(params).toMatch(/^log-level=error:bframes=0:colorprim=bt2020:.*:max-cll=1000,400:scenecut=0:open-gop=0:repeat-headers=1$/);
+    expect(SEGMENT_X265_PARAMS).toBe("scenecut=0:open-gop=0:repeat-headers=1");
+    expect(after(segment, "-force_key_frames")).toBe("expr:eq(n,0)");
+    expect(after(segment, "-forced-idr")).toBe("1");
+    expect(after(segment, "-tag:v")).toBe("hvc1");
+    expect(after(segment, "-color_trc")).toBe("smpte2084");
+    expect(dropped).toContain("+faststart");
+  });
+
+  it("vp9: no alt-ref and a keyframe at the start; nothing else changes", () => {
+    const { segment, added, dropped } = diff({}, vp9);
+    expect(after(segment, "-auto-alt-ref")).toBe("0");
+    expect(added).toEqual(["-force_key_frames", "expr:eq(n,0)"]);
+    expect(dropped).toEqual([]);
+  });
+
+  it("prores (all intra) and png-sequence: identical to the whole render", () => {
+    expect(diff({}, prores).segment).toEqual(diff({}, prores).whole);
+    const seq = diff({ outputPath: "/o/seg" }, png);
+    expect(seq.segment).toEqual(seq.whole);
+    expect(seq.segment.at(-1)).toBe("/o/seg/frame_%06d.png");
+  });
+
+  it("has no audio: the audio file is not read and -frames:v cuts the segment", () => {
+    for (const s of [{}, vp9, prores]) {
+      const a = args({ audioPath: "/a/mix.m4a", segment: true, frames: 30 }, s);
+      expect(a.filter((x) => x === "-i")).toHaveLength(1);
+      expect(a).not.toContain("/a/mix.m4a");
+      expect(a).not.toContain("-c:a");
+      expect(after(a, "-frames:v")).toBe("30");
+      expect(a).not.toContain("-t");
+    }
+    const settings = { ...mp4 };
+    expect(muxesAudio({ settings, audioPath: "/a.m4a" })).toBe(true);
+    expect(muxesAudio({ settings, audioPath: "/a.m4a", segment: true })).toBe(false);
+    expect(muxesAudio({ settings })).toBe(false);
+    expect(muxesAudio({ settings: { ...mp4, format: "png-sequence", codec: "png" }, audioPath: "/a.m4a" })).toBe(false);
+  });
+
+  it("gif cannot be rendered in segments", () => {
+    const gif: EncodeSettings = { format: "gif", codec: "gif", pixelFormat: "rgba", alpha: true };
+    expect(() => buildFfmpegArgs({ width: 8, height: 8, fps: { num: 30, den: 1 }, input: { kind: "pipe", encoding: "png" }, frames: 3, outputPath: "/o.gif", settings: gif, segment: true })).toThrow(
+      expect.objectContaining({ code: EncodeErrors.SETTINGS_INVALID, message: expect.stringMatching(/gif cannot be rendered in segments/) }),
+    );
+    expect(() => validateSegmentSettings(gif)).toThrow(expect.objectContaining({ code: EncodeErrors.SETTINGS_INVALID }));
+    expect(() => validateSegmentSettings(mp4)).not.toThrow();
+    expect(() => validateSegmentSettings({ ...mp4, crf: 18, bitrate: "2M" })).toThrow(expect.objectContaining({ code: EncodeErrors.SETTINGS_INVALID }));
   });
 });

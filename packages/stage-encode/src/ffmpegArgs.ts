@@ -11,6 +11,10 @@
  *   `out_color_matrix`/`out_range` (BT.709, limited by default): swscale's default is BT.601,
  *   which would shift colours against the BT.709 tags we write. JPEG frames decode as JFIF
  *   (BT.601 full range YCbCr), so their input side is named explicitly too.
+ * - `segment: true` (a chunk of a distributed render, joined later by stream copy in assemble.ts)
+ *   changes only what joining needs: the first frame is a forced IDR, GOPs are closed, x264/x265
+ *   repeat their headers, no scenecut keyframes, no audio and no faststart. Every other encoder
+ *   setting is the whole render's, so the joined file looks like one encode.
  */
 import path from "node:path";
 import { fpsToString, type ColourTags, type EncodeSettings, type FrameEncoding, type Fps } from "@frameloom/shared-helpers";
@@ -34,7 +38,10 @@ export interface FfmpegArgsOptions {
   /** Output file; for png-sequence the directory the numbered files go into. */
   outputPath: string;
   settings: EncodeSettings;
+  /** Ignored for segments (audio is muxed once, at assembly). */
   audioPath?: string;
+  /** A chunk `[from, to)` of a distributed render, to be joined with its neighbours by stream copy. */
+  segment?: boolean;
 }
 
 const CODEC_FOR_FORMAT: Record<EncodeSettings["format"], readonly EncodeSettings["codec"][]> = {
@@ -75,6 +82,13 @@ export function validateSettings(settings: EncodeSettings): void {
     throw settingsError(`loop ${settings.loop} is not an integer in -1..65535`);
   }
   if (settings.format === "mov" && settings.bitrate !== undefined) throw settingsError("prores has no bitrate control");
+}
+
+/** Throws FLM_ERR_ENCODE_SETTINGS_INVALID when the settings cannot be rendered in segments (gif). */
+export function validateSegmentSettings(settings: EncodeSettings): void {
+  validateSettings(settings);
+  // One palette per file and no stream-copy join for GIF: a chunked gif would change colours per chunk.
+  if (settings.format === "gif") throw settingsError("gif cannot be rendered in segments (render it whole, or use png-sequence)");
 }
 
 /** Bytes of one raw frame, or null for compressed encodings. */
@@ -162,7 +176,13 @@ export function videoFilter(o: Pick<FfmpegArgsOptions, "width" | "height" | "inp
   return filters.join(",");
 }
 
-function colourArgs(colour: ColourTags | undefined): string[] {
+/** The colour tags written on the container/stream: none for gif and png-sequence. */
+export function containerColour(settings: EncodeSettings): ColourTags | undefined {
+  return settings.format === "gif" || settings.format === "png-sequence" ? undefined : outputColour(settings);
+}
+
+/** `-colorspace/-color_primaries/-color_trc/-color_range` for the tags (they also tag stream copies). */
+export function colourArgs(colour: ColourTags | undefined): string[] {
   if (!colour) return [];
   return [
     "-colorspace", colour.matrix,
@@ -184,13 +204,36 @@ export function vp9Deadline(speed: string | undefined): string {
   return "good";
 }
 
-function codecArgs(settings: EncodeSettings): string[] {
+/**
+ * x264/x265 params a segment adds after the settings' own codecParams (last one wins), so that
+ * user params cannot reopen a GOP. open-gop=0 is x264's default; it is spelt out so the intent
+ * survives a changed default.
+ */
+export const SEGMENT_X264_PARAMS = "scenecut=0:open-gop=0:repeat-headers=1";
+export const SEGMENT_X265_PARAMS = "scenecut=0:open-gop=0:repeat-headers=1";
+
+/** Forces an IDR on the segment's first frame (`-forced-idr` makes x264/x265 use IDR, not a recovery-point I). */
+function segmentKeyframeArgs(settings: EncodeSettings): string[] {
+  switch (settings.codec) {
+    case "libx264":
+    case "libx265":
+      return ["-force_key_frames", "expr:eq(n,0)", "-forced-idr", "1"];
+    case "libvpx-vp9":
+      return ["-force_key_frames", "expr:eq(n,0)"];
+    default:
+      // prores: every frame is intra; png: every file stands alone.
+      return [];
+  }
+}
+
+function codecArgs(settings: EncodeSettings, segment: boolean): string[] {
   const colour = outputColour(settings);
   switch (settings.codec) {
     case "libx264": {
       const speed = settings.speed ?? "medium";
       const params = ["aq-mode=3", ...(speed === "ultrafast" ? [] : ["aq-strength=0.8", "deblock=1,1"])];
       if (settings.codecParams) params.push(settings.codecParams);
+      if (segment) params.push(SEGMENT_X264_PARAMS);
       return ["-c:v", "libx264", "-preset", speed, ...rateControl(settings), "-bf", "0", "-pix_fmt", settings.pixelFormat,
         "-x264-params", params.join(":")];
     }
@@ -205,6 +248,7 @@ function codecArgs(settings: EncodeSettings): string[] {
         `range=${c.range === "pc" ? "full" : "limited"}`,
       ];
       if (settings.codecParams) params.push(settings.codecParams);
+      if (segment) params.push(SEGMENT_X265_PARAMS);
       return ["-c:v", "libx265", "-preset", settings.speed ?? "medium", ...rateControl(settings), "-pix_fmt", settings.pixelFormat,
         "-tag:v", "hvc1", "-x265-params", params.join(":")];
     }
@@ -242,6 +286,11 @@ function lengthArgs(frames: number, fps: Fps, hasAudio: boolean): string[] {
 /** Formats that take an audio track (gif and png-sequence do not). */
 export const takesAudio = (format: EncodeSettings["format"]): boolean => format === "mp4" || format === "webm" || format === "mov";
 
+/** Whether the encode muxes `audioPath`: a format with audio, and not a segment (segments get audio at assembly). */
+export function muxesAudio(o: Pick<FfmpegArgsOptions, "settings" | "audioPath" | "segment">): boolean {
+  return o.audioPath !== undefined && o.segment !== true && takesAudio(o.settings.format);
+}
+
 /** The output file ffmpeg writes: the path itself, or the numbered pattern inside the directory for png-sequence. */
 export function ffmpegOutputTarget(settings: EncodeSettings, outputPath: string): string {
   return settings.format === "png-sequence" ? path.join(outputPath, "frame_%06d.png") : outputPath;
@@ -249,9 +298,11 @@ export function ffmpegOutputTarget(settings: EncodeSettings, outputPath: string)
 
 /** Full ffmpeg argument list (without the binary). Validates the settings first. */
 export function buildFfmpegArgs(o: FfmpegArgsOptions): string[] {
-  validateSettings(o.settings);
+  const segment = o.segment === true;
+  if (segment) validateSegmentSettings(o.settings);
+  else validateSettings(o.settings);
   const { settings } = o;
-  const hasAudio = o.audioPath !== undefined && takesAudio(settings.format);
+  const hasAudio = muxesAudio(o);
   const rate = fpsToString(o.fps);
   return [
     "-hide_banner", "-nostdin", "-loglevel", "info", "-nostats", "-progress", "pipe:1", "-y",
@@ -261,9 +312,11 @@ export function buildFfmpegArgs(o: FfmpegArgsOptions): string[] {
     "-vf", videoFilter(o),
     ...lengthArgs(o.frames, o.fps, hasAudio),
     "-r", rate,
-    ...codecArgs(settings),
-    ...colourArgs(settings.format === "gif" || settings.format === "png-sequence" ? undefined : outputColour(settings)),
-    ...(settings.format === "mp4" ? ["-movflags", "+faststart"] : []),
+    ...codecArgs(settings, segment),
+    ...(segment ? segmentKeyframeArgs(settings) : []),
+    ...colourArgs(containerColour(settings)),
+    // A segment is read once, by the assembler: moving its index to the front would only cost time.
+    ...(settings.format === "mp4" && !segment ? ["-movflags", "+faststart"] : []),
     ...(settings.extraArgs ?? []),
     "-f", MUXER[settings.format],
     ffmpegOutputTarget(settings, o.outputPath),

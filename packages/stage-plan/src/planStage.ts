@@ -104,7 +104,9 @@ export async function runPlanStage(input: PlanStageInput, ctx: Pick<StageContext
   let output = chosen;
   let contentLight: RenderPlan["contentLight"] = null;
   if (hdr.transfer === "pq" && chosen.encode.codecParams?.includes("max-cll=")) {
-    contentLight = await measureContentLight(lightSources(planned, range, layered), { signal: ctx.signal });
+    const sources = lightSources(planned, range, layered);
+    // Frames where no HDR source shows hold DOM graphics alone (up to 203 nits average).
+    contentLight = await measureContentLight(sources.list, { signal: ctx.signal, domOnlyFrames: sources.domOnlyFrames });
     output = { ...chosen, encode: withContentLight(chosen.encode, contentLight.maxCll, contentLight.maxFall) };
   }
 
@@ -211,17 +213,22 @@ function assertPaintable(m: MediaSource, info: ProbedMedia | undefined): void {
   }
 }
 
-/** HDR sources and the source-local windows in which they are on screen within the range. */
-function lightSources(composition: Composition, range: FrameRange, layered: MediaSource[]): LightSource[] {
+/**
+ * HDR sources and the source-local windows in which they are on screen within the range, and whether some frames of
+ * the range show none of them.
+ */
+function lightSources(composition: Composition, range: FrameRange, layered: MediaSource[]): { list: LightSource[]; domOnlyFrames: boolean } {
   const { num, den } = composition.fps;
   const from = (range.from * den) / num;
   const to = (range.to * den) / num;
   const out: LightSource[] = [];
+  const shown: { start: number; end: number }[] = [];
   for (const m of layered) {
     if (m.transfer !== "pq" && m.transfer !== "hlg") continue;
     const start = Math.max(from, m.start);
     const end = Math.min(to, m.duration === null ? to : m.start + m.duration);
     if (!(end > start)) continue;
+    shown.push({ start, end });
     const rate = m.playbackRate ?? 1;
     const length = m.sourceDuration != null ? m.sourceDuration - m.mediaStart : null;
     let a = m.mediaStart + (start - m.start) * rate;
@@ -233,7 +240,9 @@ function lightSources(composition: Composition, range: FrameRange, layered: Medi
     }
     out.push({ path: m.path, transfer: m.transfer, windows: [{ from: a, to: b }], still: m.kind === "image" });
   }
-  return out;
+  let covered = from;
+  for (const w of shown.sort((x, y) => x.start - y.start)) if (w.start <= covered + 1e-9) covered = Math.max(covered, w.end);
+  return { list: out, domOnlyFrames: covered < to - 1e-9 };
 }
 
 /** The encode settings with `max-cll=<MaxCLL>,<MaxFALL>` written over the preset's. */
