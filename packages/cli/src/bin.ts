@@ -8,6 +8,8 @@ import { CliErrors } from "./errors.js";
 import path from "node:path";
 import { render } from "./render.js";
 import { DEFAULT_CHUNK_SIZE, assemblePlan, planProject, readPlanDir, renderPlanRange } from "./planCommands.js";
+import { progressLine, renderDistributed, startRenderWorker } from "./distributedCommands.js";
+import type { WorkerEvent } from "@frameloom/distributed";
 import { fix, runChecks } from "./doctor.js";
 import { registerCompareCommand } from "./compareCommand.js";
 import { registerBenchmarkCommand } from "./benchmarkCommand.js";
@@ -102,7 +104,12 @@ program
   .option("--stage <name=module>", "replace a stage by package name or module path (repeatable)", collectStage, {})
   .option("--json", "print one JSON object with the result", false)
   .option("--quiet", "print nothing but errors (and --json output)", false)
+  .option("--distributed", "render in chunks on frameloom workers through Redis (needs --redis)", false)
+  .option("--redis <url>", "Redis URL of the distributed queue, e.g. redis://127.0.0.1:6379")
+  .option("--chunk-size <frames>", `frames per chunk of a distributed render (default ${DEFAULT_CHUNK_SIZE})`, parseChunkSize, DEFAULT_CHUNK_SIZE)
+  .option("--storage <dir>", "shared directory every worker sees (plan, segments; give workers the same); default .frameloom-distributed next to the output")
   .action(async (input: string, opts) => {
+    if (opts.distributed || opts.redis) return renderDistributedCommand(input, opts);
     const controller = new AbortController();
     // First signal: cancel and clean up. A second one while that runs: exit now; the exit hooks
     // still kill every Chromium/ffmpeg group and remove the temp dirs (and the watchdog would).
@@ -294,6 +301,89 @@ program
       release();
     }
   });
+
+async function renderDistributedCommand(input: string, opts: Record<string, any>): Promise<void> {
+  const controller = new AbortController();
+  const release = cancelOnSignals(controller);
+  let lastLine = 0;
+  try {
+    if (!opts.redis || !opts.distributed) {
+      throw new FrameloomError(CliErrors.OPTION_INVALID, "--distributed and --redis <url> go together: give both to render on workers, neither to render here");
+    }
+    const summary = await renderDistributed({
+      input,
+      output: opts.output,
+      ...compositionOptions(opts),
+      redisUrl: opts.redis,
+      chunkSize: opts.chunkSize,
+      storage: opts.storage,
+      signal: controller.signal,
+      onWarning: (message) => {
+        if (!opts.quiet && !opts.json) process.stderr.write(`warning: ${message}\n`);
+      },
+      onProgress: (p) => {
+        if (opts.quiet || opts.json) return;
+        if (performance.now() - lastLine > 1000 || p.chunksDone === p.chunksTotal) {
+          lastLine = performance.now();
+          process.stderr.write(`${progressLine(p)}\n`);
+        }
+      },
+    });
+    if (opts.json) process.stdout.write(JSON.stringify(summary) + "\n");
+    else if (!opts.quiet) {
+      process.stdout.write(
+        `${summary.output}\n${summary.frames} frames in ${(summary.wallMs / 1000).toFixed(1)} s (${summary.chunks} chunks: ${summary.chunksRendered} rendered, ${summary.chunksReused} re-used)\n`,
+      );
+    }
+  } catch (error) {
+    reportError(error, { json: opts.json });
+  } finally {
+    release();
+  }
+}
+
+program
+  .command("worker")
+  .description("render chunks of distributed renders from a Redis queue, until stopped (SIGINT/SIGTERM)")
+  .requiredOption("--redis <url>", "Redis URL of the queue, e.g. redis://127.0.0.1:6379")
+  .requiredOption("--storage <dir>", "the shared directory the render was started with (render --distributed --storage)")
+  .option("--concurrency <n>", "chunks rendered at once (default 1)", parseChunkSize, 1)
+  .option("--capture-workers <n>", "browsers per chunk, or auto (default 1: run more workers instead)", parseWorkers, 1)
+  .option("--queue <name>", "queue name (default frameloom-render)")
+  .option("--quiet", "print nothing but errors", false)
+  .action(async (opts) => {
+    try {
+      const worker = await startRenderWorker({
+        redisUrl: opts.redis,
+        queue: opts.queue,
+        storage: opts.storage,
+        concurrency: opts.concurrency,
+        captureWorkers: opts.captureWorkers,
+        onEvent: (event) => {
+          if (!opts.quiet) process.stderr.write(`worker: ${describeEvent(event)}\n`);
+        },
+        onWarning: (message) => {
+          if (!opts.quiet) process.stderr.write(`warning: ${message}\n`);
+        },
+      });
+      if (!opts.quiet) process.stderr.write(`worker: waiting for chunks on ${opts.redis}\n`);
+      await new Promise<void>((resolve) => {
+        const stop = () => {
+          for (const s of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.off(s, stop);
+          void worker.close().finally(resolve);
+        };
+        for (const s of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(s, stop);
+      });
+    } catch (error) {
+      reportError(error, { json: false });
+    }
+  });
+
+function describeEvent(e: WorkerEvent): string {
+  const range = "chunk" in e ? ` ${e.chunk.from}-${e.chunk.to - 1}` : "";
+  const detail = "error" in e ? `: ${e.error}` : "ms" in e ? ` in ${(e.ms / 1000).toFixed(1)} s` : "";
+  return `${e.type}${range}${detail}`;
+}
 
 program
   .command("presets")

@@ -5,6 +5,7 @@
  * frames (stream copy is lossless), PSNR against the whole render, a keyframe at each segment
  * start, audio cut to frames/fps, tags and HDR/alpha metadata kept.
  */
+import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -135,8 +136,13 @@ async function keyframes(file: string): Promise<number[]> {
 }
 
 /** Parameter sets seen by trace_headers: one from the sample entry, plus those repeated in-band. */
-async function spsCount(file: string): Promise<number> {
-  const r = await runProcess(ffmpeg, ["-hide_banner", "-v", "trace", "-i", file, "-map", "0:v:0", "-c", "copy", "-bsf:v", "trace_headers", "-f", "null", "-"]);
+function spsCount(file: string): number {
+  // spawnSync, not runProcess: the trace is far longer than runProcess's stderr tail.
+  const r = spawnSync(ffmpeg, ["-hide_banner", "-v", "info", "-i", file, "-map", "0:v:0", "-c", "copy", "-bsf:v", "trace_headers", "-f", "null", "-"], {
+    encoding: "utf8",
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  expect(r.status, r.stderr?.slice(-2000)).toBe(0);
   return (r.stderr.match(/trace_headers.*Sequence Parameter Set/g) ?? []).length;
 }
 
@@ -223,7 +229,7 @@ describe("assembleSegments", () => {
     expect(joined).toEqual(parts);
     await compareToWhole("h264 crf18 medium", r.whole, r.output, h264);
     expect(await keyframes(r.output)).toEqual(expect.arrayContaining([0, 30, 60]));
-    expect(await spsCount(r.output)).toBeGreaterThanOrEqual(1 + RANGES.length); // repeat-headers: SPS in-band at each start
+    expect(spsCount(r.output)).toBeGreaterThanOrEqual(1 + RANGES.length); // repeat-headers: SPS in-band at each start
 
     const v = await videoStream(r.output);
     expect(v).toMatchObject({ codec_name: "h264", r_frame_rate: "30000/1001", color_primaries: "bt709", color_transfer: "bt709", color_space: "bt709", color_range: "tv" });
@@ -245,7 +251,7 @@ describe("assembleSegments", () => {
     expect(joined).toEqual((await Promise.all(r.segments.map((s) => frameMd5s(s.path, "yuv420p10le")))).flat());
     await compareToWhole("hevc hdr10 crf18 veryfast", r.whole, r.output, hdr10);
     expect(await keyframes(r.output)).toEqual(expect.arrayContaining([0, 30, 60]));
-    expect(await spsCount(r.output)).toBeGreaterThanOrEqual(1 + RANGES.length);
+    expect(spsCount(r.output)).toBeGreaterThanOrEqual(1 + RANGES.length);
 
     expect(await videoStream(r.output)).toMatchObject({
       codec_name: "hevc", codec_tag_string: "hvc1", profile: "Main 10", pix_fmt: "yuv420p10le",
@@ -381,11 +387,13 @@ describe("assembleSegments errors", () => {
     await fails({ segments: [segs[0]!, segs[1]!, { path: junk, from: 60, to: 90 }] }, EncodeErrors.SEGMENTS_INVALID, "unreadable", 2);
   });
 
-  it("frames that disagree with the segments, gif, and png-sequence audio are refused before any work", async () => {
+  it("frames unlike the segments, gif, audio for png-sequence and an audio file without audio are refused before any write", async () => {
     await fails({ frames: 89 }, EncodeErrors.INPUT_INVALID);
     const gifErr = await fails({ settings: { format: "gif", codec: "gif", pixelFormat: "rgba", alpha: true } }, EncodeErrors.SETTINGS_INVALID);
     expect(gifErr.message).toMatch(/gif cannot be rendered in segments/);
     await fails({ settings: pngSeq, audioPath: aacAudio }, EncodeErrors.INPUT_INVALID);
+    const silent = await fails({ audioPath: segs[0]!.path }, EncodeErrors.INPUT_INVALID);
+    expect(silent.message).toMatch(/seg0\.mp4 cannot be used \(it has no audio stream\)/);
   });
 
   it("never replaces a directory; replaces an existing file only by the rename", async () => {
@@ -402,6 +410,41 @@ describe("assembleSegments errors", () => {
     await assembleSegments({ segments: segs, settings: draft, fps, frames: FRAMES, output: file });
     expect((await videoStream(file)).codec_name).toBe("h264");
     expect(leftovers(where)).toEqual([]);
+  });
+
+  /** Runs `body` with FFMPEG_PATH pointing at a shell stand-in that writes junk to the output (its last argument). */
+  async function withFakeFfmpeg(stderr: string, exitCode: number, body: () => Promise<void>) {
+    const fake = path.join(where, `fake-ffmpeg-${exitCode}-${stderr.length}`);
+    await writeFile(fake, `#!/bin/sh\nfor a; do last=$a; done\nprintf junk > "$last"\nprintf '%s\\n' '${stderr}' >&2\nexit ${exitCode}\n`, { mode: 0o755 });
+    const before = process.env.FFMPEG_PATH;
+    process.env.FFMPEG_PATH = fake;
+    try {
+      await body();
+    } finally {
+      if (before === undefined) delete process.env.FFMPEG_PATH;
+      else process.env.FFMPEG_PATH = before;
+      await rm(fake, { force: true });
+    }
+  }
+
+  it("ffmpeg 5.1 exiting 0 after 'No space left on device' is FLM_ERR_ENCODE_DISK_FULL, and nothing is renamed", async () => {
+    await withFakeFfmpeg("[mp4 @ 0x1] Error writing trailer: No space left on device", 0, async () => {
+      const e = await fails({}, EncodeErrors.DISK_FULL);
+      expect(e.message).toContain("No space left on device");
+    });
+  });
+
+  it("ffmpeg exiting 0 with a file ffprobe cannot read is FLM_ERR_ENCODE_OUTPUT_INVALID", async () => {
+    await withFakeFfmpeg("all fine", 0, async () => {
+      await fails({}, EncodeErrors.OUTPUT_INVALID);
+    });
+  });
+
+  it("ffmpeg failing is FLM_ERR_ENCODE_FFMPEG_FAILED with its stderr tail", async () => {
+    await withFakeFfmpeg("concat: something broke", 1, async () => {
+      const e = await fails({}, EncodeErrors.FFMPEG_FAILED);
+      expect(e.message).toContain("concat: something broke");
+    });
   });
 
   it("an aborted signal stops it with FLM_ERR_ABORTED and leaves nothing", async () => {

@@ -269,7 +269,12 @@ async function audioCodec(audioPath: string, signal: AbortSignal): Promise<strin
     ["-v", "error", ...MEDIA_INPUT_OPTIONS, "-select_streams", "a:0", "-show_entries", "stream=codec_name", "-of", "json", audioPath],
     { signal, label: "ffprobe (assemble audio)", allowFailure: true },
   );
-  const codec = code === 0 ? (JSON.parse(stdout.toString()) as SegmentProbe).streams?.[0]?.codec_name : undefined;
+  let codec: string | undefined;
+  try {
+    codec = code === 0 ? (JSON.parse(stdout.toString()) as SegmentProbe).streams?.[0]?.codec_name : undefined;
+  } catch {
+    /* no readable description: reported below */
+  }
   if (!codec) {
     const why = code !== 0 ? stderr.trim().split("\n").at(-1)?.replace(`${audioPath}: `, "") : "it has no audio stream";
     throw inputError(`the audio file ${path.basename(audioPath)} cannot be used (${why})`);

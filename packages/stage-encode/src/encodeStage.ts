@@ -52,7 +52,7 @@ import {
   type RenderPlan,
 } from "@frameloom/shared-helpers";
 import { EncodeErrors } from "./errors.js";
-import { buildFfmpegArgs, rawFrameBytes, takesAudio, validateSettings, type FfmpegInput } from "./ffmpegArgs.js";
+import { buildFfmpegArgs, rawFrameBytes, takesAudio, validateSegmentSettings, validateSettings, type FfmpegInput } from "./ffmpegArgs.js";
 import { startFfmpeg, type FfmpegProcess } from "./ffmpegProcess.js";
 import { verifyOutput } from "./verifyOutput.js";
 
@@ -116,6 +116,7 @@ function validateInput(input: EncodeStageInput): void {
   if ((input.frames === undefined) === (input.framesOnDisk === undefined)) {
     throw inputError("give exactly one of frames (streaming route) or framesOnDisk (disk route)");
   }
+  if (input.segment) validateSegmentSettings(input.settings);
   assertRange(input.range);
   const disk = input.framesOnDisk;
   if (disk && (input.range.from < disk.range.from || input.range.to > disk.range.to)) {
