@@ -23,6 +23,8 @@ const toolchain = [
   ["g++", "g++"],
   ["make", "make"],
   ["valgrind", "valgrind"],
+  // The distributed engine's tests start their own redis-server on a free loopback port.
+  ["redis-server", "redis-server"],
 ];
 const missing = toolchain.filter(([cmd]) => !has(cmd)).map(([, pkg]) => pkg);
 if (missing.length) {
@@ -30,6 +32,8 @@ if (missing.length) {
   if (isRoot && has("apt-get")) {
     step("apt-get update", "apt-get", ["update", "-qq"]);
     step(`install ${missing.join(" ")}`, "apt-get", ["install", "-y", "-qq", ...missing], { DEBIAN_FRONTEND: "noninteractive" });
+    // Debian's package starts a system Redis on 6379; nothing here uses it, so it is not left running.
+    if (missing.includes("redis-server")) spawnSync("sh", ["-c", "service redis-server stop; systemctl disable --now redis-server"], { stdio: "ignore" });
   } else {
     process.stderr.write(`setup: missing ${missing.join(", ")}; install them (sudo apt-get install -y ${missing.join(" ")}) and run again\n`);
     process.exit(1);

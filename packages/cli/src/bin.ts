@@ -108,6 +108,7 @@ program
   .option("--redis <url>", "Redis URL of the distributed queue, e.g. redis://127.0.0.1:6379")
   .option("--chunk-size <frames>", `frames per chunk of a distributed render (default ${DEFAULT_CHUNK_SIZE})`, parseChunkSize, DEFAULT_CHUNK_SIZE)
   .option("--storage <dir>", "shared directory every worker sees (plan, segments; give workers the same); default .frameloom-distributed next to the output")
+  .option("--queue <name>", "queue name of the distributed render (default frameloom-render)")
   .action(async (input: string, opts) => {
     if (opts.distributed || opts.redis) return renderDistributedCommand(input, opts);
     const controller = new AbortController();
@@ -315,6 +316,7 @@ async function renderDistributedCommand(input: string, opts: Record<string, any>
       output: opts.output,
       ...compositionOptions(opts),
       redisUrl: opts.redis,
+      queue: opts.queue,
       chunkSize: opts.chunkSize,
       storage: opts.storage,
       signal: controller.signal,

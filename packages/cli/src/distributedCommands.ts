@@ -14,7 +14,7 @@
  */
 import { mkdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
-import { FrameloomError, errorMessage, type ProgressEvent } from "@frameloom/shared-helpers";
+import { FrameloomError, errorMessage, isFrameloomError, type ProgressEvent } from "@frameloom/shared-helpers";
 import {
   assertRedisReachable,
   runDistributed,
@@ -55,26 +55,40 @@ export async function startRenderWorker(o: WorkerOptions): Promise<DistributedWo
     storage: sharedDirectoryStorage(o.storage),
     onEvent: o.onEvent,
     handlers: {
-      async renderChunk(job, signal) {
-        await renderPlanRange({
-          planDir: job.planDir,
-          frames: job.chunk,
-          output: job.outputPath,
-          workers: o.captureWorkers ?? 1,
-          signal,
-          onWarning: o.onWarning,
-        });
-      },
-      async assemble(job, signal) {
-        await assemblePlan({
-          planDir: job.planDir,
-          segments: job.chunks.map((chunk, i) => ({ path: job.segmentPaths[i]!, ...chunk })),
-          output: job.outputPath,
-          signal,
-        });
-      },
+      renderChunk: (job, signal) =>
+        withCode(
+          renderPlanRange({
+            planDir: job.planDir,
+            frames: job.chunk,
+            output: job.outputPath,
+            workers: o.captureWorkers ?? 1,
+            signal,
+            onWarning: o.onWarning,
+          }),
+        ),
+      assemble: (job, signal) =>
+        withCode(
+          assemblePlan({
+            planDir: job.planDir,
+            segments: job.chunks.map((chunk, i) => ({ path: job.segmentPaths[i]!, ...chunk })),
+            output: job.outputPath,
+            signal,
+          }),
+        ),
     },
   });
+}
+
+/** A job's failure as BullMQ records it (the message only): keep the stable code in it, for the client's error. */
+async function withCode(work: Promise<unknown>): Promise<void> {
+  try {
+    await work;
+  } catch (error) {
+    if (isFrameloomError(error) && !error.message.includes(error.code)) {
+      throw new FrameloomError(error.code, `${error.message} [${error.code}]`, { cause: error, details: error.details });
+    }
+    throw error;
+  }
 }
 
 export interface DistributedRenderOptions extends Omit<PlanApiOptions, "planDir" | "output"> {

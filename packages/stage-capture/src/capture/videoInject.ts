@@ -214,8 +214,14 @@ export class VideoFrameStore {
   }): Promise<VideoFrameStore> {
     const videos = new Map<string, VideoFrames>();
     let n = 0;
+    const rangeStart = frameTime(options.range.from, options.fps);
+    const rangeEnd = frameTime(options.range.to, options.fps);
     for (const source of options.media) {
       if (source.kind !== "video" || videos.has(source.id)) continue;
+      // A clip outside its window in the whole range is hidden there: no frames to extract (a chunk's project
+      // tree may not even hold its file).
+      const onScreen = source.start < rangeEnd && (source.duration === null || source.start + source.duration > rangeStart);
+      if (!onScreen) continue;
       const dir = path.join(options.dir, `v${n++}`);
       await mkdir(dir, { recursive: true });
       const probe = new VideoFrames(source, dir, options.fps, 0, 0, options.signal);
