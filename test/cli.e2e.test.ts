@@ -99,14 +99,14 @@ export const stage = {
   meta: base.meta,
   async run(input, ctx) {
     const result = await base.run(input, ctx);
-    const inner = result.capture.frames;
+    const inner = result.captured.frames;
     let n = 0;
     // The consumer stops pulling after the last frame (return()), so record in finally.
-    result.capture.frames = (async function* () {
+    result.captured.frames = (async function* () {
       try {
         for await (const frame of inner) { n++; yield frame; }
       } finally {
-        writeFileSync(${JSON.stringify(marker)}, JSON.stringify({ frames: n, range: input.range }));
+        writeFileSync(${JSON.stringify(marker)}, JSON.stringify({ frames: n, range: input.plan.range }));
       }
     })();
     return result;

@@ -14,7 +14,9 @@ import { render } from "@frameloom/cli";
 import { runDistributed, sharedDirectoryStorage } from "@frameloom/distributed";
 import { startRedis, type TestRedis } from "@frameloom/distributed/testRedis";
 import { BIN, page, sandbox, type Sandbox } from "./helpers/sandbox.js";
+import { alphaDotPage, clipAndToneArgs, hdrVideoPage } from "./helpers/fixtures.js";
 import { runCli } from "./helpers/cli.js";
+import { correlation, maxStep, samples } from "./helpers/audio.js";
 import { frameCountOf, ffprobe, psnr } from "./helpers/media.js";
 import { compareVideos, decodeYuv10, firstFrameSideData, makeClip, probeVideo } from "./helpers/hdr.js";
 
@@ -24,30 +26,6 @@ interface Worker {
   child: ChildProcess;
   log: string[];
   exited: Promise<void>;
-}
-
-/** Mono float samples at 48 kHz. */
-async function samples(file: string): Promise<Float32Array> {
-  const { stdout } = await run("ffmpeg", ["-v", "error", "-i", file, "-vn", "-ac", "1", "-ar", "48000", "-f", "f32le", "-"], { encoding: "buffer", maxBuffer: 1 << 28 });
-  const buf = stdout as unknown as Buffer;
-  return new Float32Array(buf.buffer, buf.byteOffset, Math.floor(buf.byteLength / 4));
-}
-
-function correlation(a: Float32Array, b: Float32Array): number {
-  const n = Math.min(a.length, b.length);
-  let ab = 0, aa = 0, bb = 0;
-  for (let i = 0; i < n; i++) {
-    ab += a[i]! * b[i]!;
-    aa += a[i]! * a[i]!;
-    bb += b[i]! * b[i]!;
-  }
-  return ab / Math.sqrt(aa * bb);
-}
-
-function maxStep(x: Float32Array, from = 1, to = x.length): number {
-  let m = 0;
-  for (let i = Math.max(1, from); i < Math.min(to, x.length); i++) m = Math.max(m, Math.abs(x[i]! - x[i - 1]!));
-  return m;
 }
 
 const waitFor = async (what: string, ok: () => boolean, ms = 120_000): Promise<void> => {
@@ -115,31 +93,16 @@ describe("distributed rendering (BullMQ + redis-server)", () => {
     long = box.project("long", scene("10"));
     short = box.project("short", scene("3"));
     for (const dir of [long, short]) {
-      await Promise.all([
-        gen(["-f", "lavfi", "-i", "testsrc2=s=128x72:r=30:d=4", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=4",
-          "-vf", "hue=s=0.5,boxblur=2", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", path.join(dir, "clip.mp4")]),
-        gen(["-f", "lavfi", "-i", "sine=frequency=330:sample_rate=48000:duration=10", "-af", "volume=0.3", path.join(dir, "tone.wav")]),
-      ]);
+      await Promise.all(clipAndToneArgs(dir, 4, 10, 330).map(gen));
     }
     pq = box.project(
       "pq",
-      page({
-        duration: "1",
-        style: `#label { left:20px; top:20px; width:120px; height:30px; background:#fff; animation: move 1s linear forwards; }
-          @keyframes move { to { transform: translateX(150px); } } video { left:0; top:60px; width:320px; height:120px; }`,
-        body: `<video class="blk" id="hdr" src="clip.mp4" muted data-start="0"></video><div class="blk" id="label"></div>`,
-      }),
+      hdrVideoPage(),
     );
     await makeClip(path.join(pq, "clip.mp4"), { transfer: "pq", width: 160, height: 90, seconds: 1 });
     alpha = box.project(
       "alpha",
-      page({
-        duration: "0.8",
-        bodyBg: "transparent",
-        style: `#dot { left:20px; top:40px; width:80px; height:80px; border-radius:40px; background:rgba(0,160,255,0.7); animation: move 0.8s linear forwards; }
-          @keyframes move { to { transform: translateX(180px); } }`,
-        body: `<div class="blk" id="dot"></div>`,
-      }),
+      alphaDotPage(),
     );
   });
   afterEach(stopWorkers);

@@ -12,6 +12,9 @@ import { AudioErrors } from "../packages/stage-audio/dist/index.js";
 import { CompileErrors, ServerErrors } from "../packages/stage-capture/dist/compile/errors.js";
 import { CliErrors } from "../packages/cli/dist/errors.js";
 import { CompareErrors } from "@frameloom/compare";
+import { DistributedErrors } from "@frameloom/distributed";
+import { PlanErrors } from "../packages/stage-plan/dist/index.js";
+import { PlanDirErrors } from "../packages/cli/dist/errors.js";
 
 const doc = readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), "../docs/errors.md"), "utf8");
 const maps: Record<string, Record<string, string>> = {
@@ -26,6 +29,9 @@ const maps: Record<string, Record<string, string>> = {
   hdrNative: HdrNativeErrors,
   composite: CompositeErrors,
   compare: CompareErrors,
+  plan: PlanErrors,
+  planDir: PlanDirErrors,
+  distributed: DistributedErrors,
 };
 
 describe("error codes", () => {

@@ -114,8 +114,8 @@ function tappedComposite(into: Buffer[]) {
     meta: compositeStage.meta,
     async run(input: Parameters<typeof compositeStage.run>[0], ctx: Parameters<typeof compositeStage.run>[1]) {
       const result = await compositeStage.run(input, ctx);
-      const source = result.capture.frames as AsyncIterable<Frame> | undefined;
-      if (!source) throw new Error("composite produced no frame stream");
+      if (result.frames.kind !== "stream") throw new Error("composite produced no frame stream");
+      const source: AsyncIterable<Frame> = result.frames.frames;
       async function* tapped(): AsyncGenerator<Frame> {
         for await (const frame of source!) {
           expect(frame.encoding).toBe("yuv420p10le");
@@ -123,7 +123,7 @@ function tappedComposite(into: Buffer[]) {
           yield frame;
         }
       }
-      return { ...result, capture: { ...result.capture, frames: tapped() } };
+      return { ...result, frames: { ...result.frames, frames: tapped() } };
     },
   };
 }

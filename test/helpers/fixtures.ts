@@ -70,3 +70,35 @@ export function animatedPage(): string {
       { duration: 2500, fill: "both", easing: "ease-in-out" });`,
   });
 }
+
+/** 320×180: a full-width HDR `<video id="hdr">` (clip.mp4, muted) under a white label sliding right. */
+export function hdrVideoPage(duration = "1"): string {
+  return page({
+    duration,
+    style: `#label { left:20px; top:20px; width:120px; height:30px; background:#fff; animation: move ${duration}s linear forwards; }
+      @keyframes move { to { transform: translateX(150px); } }
+      video { left:0; top:60px; width:320px; height:120px; }`,
+    body: `<video class="blk" id="hdr" src="clip.mp4" muted data-start="0"></video><div class="blk" id="label"></div>`,
+  });
+}
+
+/** 320×180 on a transparent page: a 70 %-opaque blue dot sliding right (alpha outputs). */
+export function alphaDotPage(duration = "0.8"): string {
+  return page({
+    duration,
+    bodyBg: "transparent",
+    style: `#dot { left:20px; top:40px; width:80px; height:80px; border-radius:40px; background:rgba(0,160,255,0.7); animation: move ${duration}s linear forwards; }
+      @keyframes move { to { transform: translateX(180px); } }`,
+    body: `<div class="blk" id="dot"></div>`,
+  });
+}
+
+/** A clip.mp4 (softened testsrc2 with a 440 Hz tone, H.264 + AAC) and a 0.3-gain tone.wav, for clip-and-audio projects. */
+export function clipAndToneArgs(dir: string, clipSec: number, toneSec: number, toneHz: number): string[][] {
+  return [
+    // Softened test pattern (as makeClip's): what is measured is the render path, not x264 on a synthetic edge pattern.
+    ["-f", "lavfi", "-i", `testsrc2=s=128x72:r=30:d=${clipSec}`, "-f", "lavfi", "-i", `sine=frequency=440:sample_rate=48000:duration=${clipSec}`,
+      "-vf", "hue=s=0.5,boxblur=2", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", `${dir}/clip.mp4`],
+    ["-f", "lavfi", "-i", `sine=frequency=${toneHz}:sample_rate=48000:duration=${toneSec}`, "-af", "volume=0.3", `${dir}/tone.wav`],
+  ];
+}

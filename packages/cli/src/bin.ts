@@ -188,6 +188,33 @@ function cancelOnSignals(controller: AbortController): () => void {
   };
 }
 
+/**
+ * Runs one command's work: cancelled by SIGINT/SIGTERM/SIGHUP, its result printed as one JSON line (`--json`) or as
+ * `text(result)` (unless `--quiet`), any error reported as one coded line.
+ */
+async function runCommand<T>(
+  opts: { json?: boolean; quiet?: boolean },
+  work: (signal: AbortSignal) => Promise<T>,
+  text: (result: T) => string,
+): Promise<void> {
+  const controller = new AbortController();
+  const release = cancelOnSignals(controller);
+  try {
+    const result = await work(controller.signal);
+    if (opts.json) process.stdout.write(JSON.stringify(result) + "\n");
+    else if (!opts.quiet) process.stdout.write(text(result) + "\n");
+  } catch (error) {
+    reportError(error, { json: opts.json });
+  } finally {
+    release();
+  }
+}
+
+/** Warnings on stderr, unless `--json` or `--quiet`. */
+const warnUnlessQuiet = (opts: { json?: boolean; quiet?: boolean }) => (message: string) => {
+  if (!opts.json && !opts.quiet) process.stderr.write(`warning: ${message}\n`);
+};
+
 function parseChunkSize(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a positive whole number of frames");
@@ -204,40 +231,34 @@ withCompositionOptions(
   .option("--chunk-size <frames>", `frames per chunk of a distributed render (default ${DEFAULT_CHUNK_SIZE})`, parseChunkSize, DEFAULT_CHUNK_SIZE)
   .option("--for <output>", "the final output the plan is for: its extension picks the format, as with render -o")
   .option("--json", "print one JSON object with the result", false)
-  .action(async (input: string, opts) => {
-    const controller = new AbortController();
-    const release = cancelOnSignals(controller);
-    try {
-      const result = await planProject({
-        input,
-        planDir: opts.output,
-        output: opts.for,
-        chunkSize: opts.chunkSize,
-        ...compositionOptions(opts),
-        signal: controller.signal,
-        onWarning: (message) => {
-          if (!opts.json) process.stderr.write(`warning: ${message}\n`);
-        },
-      });
-      const summary = {
-        planDir: result.dir,
-        planHash: result.manifest.planHash,
-        frames: result.plan.range.to - result.plan.range.from,
-        chunks: result.manifest.chunks.length,
-        preset: result.plan.output.preset,
-        hdr: result.plan.hdr,
-        contentLight: result.plan.contentLight,
-        planMs: result.planMs,
-        warnings: result.plan.warnings,
-      };
-      if (opts.json) process.stdout.write(JSON.stringify(summary) + "\n");
-      else process.stdout.write(`${summary.planDir}\n${summary.frames} frames in ${summary.chunks} chunk(s), ${summary.preset}, plan ${summary.planHash.slice(0, 12)}\n`);
-    } catch (error) {
-      reportError(error, { json: opts.json });
-    } finally {
-      release();
-    }
-  });
+  .action((input: string, opts) =>
+    runCommand(
+      opts,
+      async (signal) => {
+        const result = await planProject({
+          input,
+          planDir: opts.output,
+          output: opts.for,
+          chunkSize: opts.chunkSize,
+          ...compositionOptions(opts),
+          signal,
+          onWarning: warnUnlessQuiet(opts),
+        });
+        return {
+          planDir: result.dir,
+          planHash: result.manifest.planHash,
+          frames: result.plan.range.to - result.plan.range.from,
+          chunks: result.manifest.chunks.length,
+          preset: result.plan.output.preset,
+          hdr: result.plan.hdr,
+          contentLight: result.plan.contentLight,
+          planMs: result.planMs,
+          warnings: result.plan.warnings,
+        };
+      },
+      (r) => `${r.planDir}\n${r.frames} frames in ${r.chunks} chunk(s), ${r.preset}, plan ${r.planHash.slice(0, 12)}`,
+    ),
+  );
 
 program
   .command("render-plan")
@@ -247,28 +268,14 @@ program
   .option("--frames <A-B>", "frames A to B (inclusive, 0-based); default the whole plan")
   .option("--workers <n>", "browsers capturing in parallel, or auto", parseWorkers, "auto")
   .option("--json", "print one JSON object with the result", false)
-  .action(async (planDir: string, opts) => {
-    const controller = new AbortController();
-    const release = cancelOnSignals(controller);
-    try {
-      const summary = await renderPlanRange({
-        planDir,
-        frames: opts.frames,
-        output: opts.output,
-        workers: opts.workers,
-        signal: controller.signal,
-        onWarning: (message) => {
-          if (!opts.json) process.stderr.write(`warning: ${message}\n`);
-        },
-      });
-      if (opts.json) process.stdout.write(JSON.stringify(summary) + "\n");
-      else process.stdout.write(`${summary.output}\n${summary.frames} frames in ${(summary.wallMs / 1000).toFixed(1)} s\n`);
-    } catch (error) {
-      reportError(error, { json: opts.json });
-    } finally {
-      release();
-    }
-  });
+  .action((planDir: string, opts) =>
+    runCommand(
+      opts,
+      (signal) =>
+        renderPlanRange({ planDir, frames: opts.frames, output: opts.output, workers: opts.workers, signal, onWarning: warnUnlessQuiet(opts) }),
+      (r) => `${r.output}\n${r.frames} frames in ${(r.wallMs / 1000).toFixed(1)} s`,
+    ),
+  );
 
 program
   .command("assemble")
@@ -277,71 +284,53 @@ program
   .argument("<segments...>", "the segments, one per chunk of the plan, in frame order")
   .requiredOption("-o, --output <path>", "the final output (written atomically)")
   .option("--json", "print one JSON object with the result", false)
-  .action(async (planDir: string, segments: string[], opts) => {
-    const controller = new AbortController();
-    const release = cancelOnSignals(controller);
-    try {
-      const { manifest } = await readPlanDir(planDir);
-      if (segments.length !== manifest.chunks.length) {
-        throw new FrameloomError(
-          CliErrors.OPTION_INVALID,
-          `assemble: the plan has ${manifest.chunks.length} chunk(s) (${manifest.chunks.map((c) => `${c.from}-${c.to - 1}`).join(", ")}), ${segments.length} segment(s) were given`,
-        );
-      }
-      const result = await assemblePlan({
-        planDir,
-        segments: segments.map((file, i) => ({ path: path.resolve(file), ...manifest.chunks[i]! })),
-        output: opts.output,
-        signal: controller.signal,
-      });
-      if (opts.json) process.stdout.write(JSON.stringify(result) + "\n");
-      else process.stdout.write(`${result.output}\n${result.frames} frames, assembled in ${(result.assembleMs / 1000).toFixed(1)} s\n`);
-    } catch (error) {
-      reportError(error, { json: opts.json });
-    } finally {
-      release();
-    }
-  });
-
-async function renderDistributedCommand(input: string, opts: Record<string, any>): Promise<void> {
-  const controller = new AbortController();
-  const release = cancelOnSignals(controller);
-  let lastLine = 0;
-  try {
-    if (!opts.redis || !opts.distributed) {
-      throw new FrameloomError(CliErrors.OPTION_INVALID, "--distributed and --redis <url> go together: give both to render on workers, neither to render here");
-    }
-    const summary = await renderDistributed({
-      input,
-      output: opts.output,
-      ...compositionOptions(opts),
-      redisUrl: opts.redis,
-      queue: opts.queue,
-      chunkSize: opts.chunkSize,
-      storage: opts.storage,
-      signal: controller.signal,
-      onWarning: (message) => {
-        if (!opts.quiet && !opts.json) process.stderr.write(`warning: ${message}\n`);
-      },
-      onProgress: (p) => {
-        if (opts.quiet || opts.json) return;
-        if (performance.now() - lastLine > 1000 || p.chunksDone === p.chunksTotal) {
-          lastLine = performance.now();
-          process.stderr.write(`${progressLine(p)}\n`);
+  .action((planDir: string, segments: string[], opts) =>
+    runCommand(
+      opts,
+      async (signal) => {
+        const { manifest } = await readPlanDir(planDir);
+        if (segments.length !== manifest.chunks.length) {
+          throw new FrameloomError(
+            CliErrors.OPTION_INVALID,
+            `assemble: the plan has ${manifest.chunks.length} chunk(s) (${manifest.chunks.map((c) => `${c.from}-${c.to - 1}`).join(", ")}), ${segments.length} segment(s) were given`,
+          );
         }
+        const chunks = segments.map((file, i) => ({ path: path.resolve(file), ...manifest.chunks[i]! }));
+        return assemblePlan({ planDir, segments: chunks, output: opts.output, signal });
       },
-    });
-    if (opts.json) process.stdout.write(JSON.stringify(summary) + "\n");
-    else if (!opts.quiet) {
-      process.stdout.write(
-        `${summary.output}\n${summary.frames} frames in ${(summary.wallMs / 1000).toFixed(1)} s (${summary.chunks} chunks: ${summary.chunksRendered} rendered, ${summary.chunksReused} re-used)\n`,
-      );
-    }
-  } catch (error) {
-    reportError(error, { json: opts.json });
-  } finally {
-    release();
-  }
+      (r) => `${r.output}\n${r.frames} frames, assembled in ${(r.assembleMs / 1000).toFixed(1)} s`,
+    ),
+  );
+
+function renderDistributedCommand(input: string, opts: Record<string, any>): Promise<void> {
+  let lastLine = 0;
+  return runCommand(
+    opts,
+    (signal) => {
+      if (!opts.redis || !opts.distributed) {
+        throw new FrameloomError(CliErrors.OPTION_INVALID, "--distributed and --redis <url> go together: give both to render on workers, neither to render here");
+      }
+      return renderDistributed({
+        input,
+        output: opts.output,
+        ...compositionOptions(opts),
+        redisUrl: opts.redis,
+        queue: opts.queue,
+        chunkSize: opts.chunkSize,
+        storage: opts.storage,
+        signal,
+        onWarning: warnUnlessQuiet(opts),
+        onProgress: (p) => {
+          if (opts.quiet || opts.json) return;
+          if (performance.now() - lastLine > 1000 || p.chunksDone === p.chunksTotal) {
+            lastLine = performance.now();
+            process.stderr.write(`${progressLine(p)}\n`);
+          }
+        },
+      });
+    },
+    (r) => `${r.output}\n${r.frames} frames in ${(r.wallMs / 1000).toFixed(1)} s (${r.chunks} chunks: ${r.chunksRendered} rendered, ${r.chunksReused} re-used)`,
+  );
 }
 
 program

@@ -2,7 +2,7 @@ import type { StageSet } from "@frameloom/kernel";
 import { compileStage, stage as captureStage } from "@frameloom/stage-capture";
 import { stage as planStage } from "@frameloom/stage-plan";
 import { compositeStage } from "@frameloom/stage-hdr-native";
-import { stage as encodeStage } from "@frameloom/stage-encode";
+import { assembleSegments, stage as encodeStage } from "@frameloom/stage-encode";
 import { stage as audioStage } from "@frameloom/stage-audio";
 
 /**
@@ -14,3 +14,6 @@ import { stage as audioStage } from "@frameloom/stage-audio";
 export function defaultStages(): StageSet {
   return { compile: compileStage, plan: planStage, audio: audioStage, capture: captureStage, composite: compositeStage, encode: encodeStage };
 }
+
+/** What joins the segments of a plan (distributed renders): stage-encode's stream-copy assembly. */
+export const defaultAssembler: typeof assembleSegments = assembleSegments;

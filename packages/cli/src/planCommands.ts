@@ -24,8 +24,7 @@ import {
   type RenderPlan,
   type Stage,
 } from "@frameloom/shared-helpers";
-import { assembleSegments } from "@frameloom/stage-encode";
-import { defaultStages } from "./defaultStages.js";
+import { defaultAssembler, defaultStages } from "./defaultStages.js";
 import { PlanDirErrors } from "./errors.js";
 import { chunksFor, materialiseProject, readPlanDir, writePlanDir, type PlanManifest } from "./planDir.js";
 import { stageSetWith, summarise, type RenderSummary } from "./render.js";
@@ -181,7 +180,7 @@ export interface AssemblePlanOptions {
 export async function assemblePlan(options: AssemblePlanOptions): Promise<{ output: string; frames: number; assembleMs: number }> {
   const { plan, manifest } = await readPlanDir(options.planDir);
   const audioPath = manifest.audio ? path.join(path.resolve(options.planDir), "audio", `${manifest.audio.hash}.m4a`) : undefined;
-  return assembleSegments({
+  return defaultAssembler({
     segments: options.segments,
     settings: plan.output.encode,
     fps: plan.composition.fps,

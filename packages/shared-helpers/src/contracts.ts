@@ -162,13 +162,17 @@ export interface PlannedAudioTrack {
   /** `MediaSource.id`. */
   id: string;
   path: string;
-  /** Composition time the sound starts, seconds. */
+  /** Absolute composition time (s) where it starts sounding; ≥ 0. */
   start: number;
-  /** Seconds of composition time it plays. */
+  /** Length of its window on the composition timeline (s); > 0. */
   length: number;
+  /** Offset into the source (s), `data-media-start`; ≥ 0. */
   mediaStart: number;
+  /** Playback rate (`data-playback-rate`, already clamped to [0.1, 5]). */
   rate: number;
+  /** Static linear gain, already clamped to [0, 3.981]. */
   volume: number;
+  /** Channels of the source's first audio stream (1 = mono: copied to both channels). */
   channels: number;
 }
 

@@ -158,39 +158,7 @@ function lastLine(stderr: string, file: string): string {
  * reason on one line; playlists and manifests are FLM_ERR_MEDIA_FORMAT_REFUSED.
  */
 export async function probeVideoStream(file: string, signal?: AbortSignal): Promise<VideoStreamInfo> {
-  const { stdout, stderr, code } = await runProcess(
-    findFfprobe(),
-    [
-      "-v", "error", ...MEDIA_INPUT_OPTIONS, "-select_streams", "v:0",
-      "-show_entries", "stream=width,height,codec_name,pix_fmt,color_transfer,color_primaries,duration,r_frame_rate:format=duration,format_name",
-      "-of", "json", file,
-    ],
-    { signal, label: `ffprobe ${file}`, allowFailure: true },
-  );
-  if (code !== 0) {
-    throw new FrameloomError(SharedErrors.MEDIA_PROBE, `ffprobe cannot read ${file}: ${lastLine(stderr, file) || `exit code ${code}`}`, {
-      details: { code },
-    });
-  }
-  let parsed: { streams?: Record<string, string | number>[]; format?: { duration?: string; format_name?: string } };
-  try {
-    parsed = JSON.parse(stdout.toString());
-  } catch (error) {
-    throw new FrameloomError(SharedErrors.MEDIA_PROBE, `ffprobe gave unreadable output for ${file}: ${errorMessage(error)}`);
-  }
-  assertMediaFormat(parsed.format?.format_name, file);
-  const stream = parsed.streams?.[0];
-  if (!stream) throw new FrameloomError(SharedErrors.MEDIA_PROBE, `${file} has no video stream ffprobe can read`);
-  const duration = Number(stream.duration ?? parsed.format?.duration);
-  return {
-    width: Number(stream.width),
-    height: Number(stream.height),
-    codec: String(stream.codec_name),
-    pixelFormat: String(stream.pix_fmt),
-    colorTransfer: String(stream.color_transfer ?? "unknown"),
-    colorPrimaries: String(stream.color_primaries ?? "unknown"),
-    transfer: transferOf(stream.color_transfer as string | undefined),
-    durationSec: Number.isFinite(duration) ? duration : null,
-    frameRate: String(stream.r_frame_rate ?? "0/0"),
-  };
+  const { video } = await probeMediaFile(file, signal);
+  if (!video) throw new FrameloomError(SharedErrors.MEDIA_PROBE, `${file} has no video stream ffprobe can read`);
+  return video;
 }

@@ -59,15 +59,7 @@ export async function runAudioStage(input: AudioStageInput, ctx: AudioContext): 
   }
   const { num, den } = composition.fps;
   if (!(num > 0 && den > 0)) throw new FrameloomError(AudioErrors.INPUT_INVALID, `audio input: fps ${num}/${den} is not positive`);
-  const tracks: MixTrack[] = input.plan.audio.map((t) => ({
-    path: t.path,
-    start: t.start,
-    length: t.length,
-    mediaStart: t.mediaStart,
-    rate: t.rate,
-    volume: t.volume,
-    channels: t.channels,
-  }));
+  const tracks: MixTrack[] = input.plan.audio;
   if (tracks.length === 0) return done(null);
 
   const from = (range.from * den) / num;

@@ -5,7 +5,6 @@ export const AudioErrors = defineErrors({
   /** The mixing ffmpeg run failed to start or exited non-zero; the message carries its stderr tail. */
   MIX_FAILED: "FLM_ERR_AUDIO_MIX_FAILED",
   /** A `<video>` that should sound could not be probed with ffprobe (an `<audio>` is dropped with a warning instead). */
-  PROBE_FAILED: "FLM_ERR_AUDIO_PROBE_FAILED",
   /** The stage input is malformed (bad range or fps). */
   INPUT_INVALID: "FLM_ERR_AUDIO_INPUT_INVALID",
 });

@@ -1,6 +1,6 @@
 /**
  * Pure: mix tracks → the arguments of ONE ffmpeg run (COMPOSITION.md §4.2). No I/O here; the
- * stage probes the files and decides each track's window, this module only writes the graph.
+ * plan stage probes the files and decides each track's window, this module only writes the graph.
  *
  * Per track i (input `-protocol_whitelist file -ss mediaStart -i file`: local files only):
  *   atrim=duration=length·rate → asetpts → atempo chain (rate ≠ 1) → mono→stereo pan →
@@ -9,27 +9,13 @@
  * range [from, to) of composition time, `asetpts`, and AAC 192k 48 kHz stereo.
  */
 
-import { MEDIA_INPUT_OPTIONS } from "@frameloom/shared-helpers";
+import { MEDIA_INPUT_OPTIONS, type PlannedAudioTrack } from "@frameloom/shared-helpers";
 
 /** The mix's sample rate (Hz); every track is resampled to it. */
 export const MIX_SAMPLE_RATE = 48_000;
 
-export interface MixTrack {
-  /** Absolute path of the media file (must have an audio stream). */
-  path: string;
-  /** Absolute composition time (s) where the track starts sounding; ≥ 0. */
-  start: number;
-  /** Length of the track's window on the composition timeline (s); > 0. */
-  length: number;
-  /** Offset into the source (s), `data-media-start`; ≥ 0. */
-  mediaStart: number;
-  /** Playback rate (`data-playback-rate`, already clamped to [0.1, 5]). */
-  rate: number;
-  /** Static linear gain, already clamped to [0, 3.981]. */
-  volume: number;
-  /** Channels of the source's first audio stream (1 = mono: copied to both channels). */
-  channels: number;
-}
+/** One sound of the mix: the plan's track (its window, offset, rate, gain and channels), without its id. */
+export type MixTrack = Omit<PlannedAudioTrack, "id">;
 
 export interface MixOptions {
   tracks: readonly MixTrack[];

@@ -18,7 +18,6 @@ import {
   MEDIA_INPUT_OPTIONS,
   TailBuffer,
   abortError,
-  errorMessage,
   findFfmpeg,
   frameIndexAt,
   frameTime,
