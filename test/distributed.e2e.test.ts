@@ -17,7 +17,7 @@ import { BIN, page, sandbox, type Sandbox } from "./helpers/sandbox.js";
 import { alphaDotPage, clipAndToneArgs, hdrVideoPage } from "./helpers/fixtures.js";
 import { runCli } from "./helpers/cli.js";
 import { correlation, maxStep, samples } from "./helpers/audio.js";
-import { frameCountOf, ffprobe, psnr } from "./helpers/media.js";
+import { decodeImage, frameCountOf, ffprobe, psnr } from "./helpers/media.js";
 import { compareVideos, decodeYuv10, firstFrameSideData, makeClip, probeVideo } from "./helpers/hdr.js";
 
 const run = promisify(execFile);
@@ -199,6 +199,23 @@ describe("distributed rendering (BullMQ + redis-server)", () => {
     await distributed(alpha, movOut, q, 8);
     expect((await ffprobe(movOut)).streams.find((s) => s.codec_type === "video")).toMatchObject({ codec_name: "prores" });
     expect(await psnr(movOut, await localOf(alpha, "alpha-local.mov"))).toBeGreaterThanOrEqual(50);
+    // png-sequence: chunks are directories of frames; the assembled sequence is numbered as a local one.
+    const seqOut = path.join(box.out, "seq");
+    await distributed(alpha, seqOut, q, 8, ["--format", "png-sequence"]);
+    const seqLocal = path.join(box.out, "seq-local");
+    await render({ input: alpha, output: seqLocal, format: "png-sequence" });
+    expect(readdirSync(seqOut).sort()).toEqual(readdirSync(seqLocal).sort());
+    expect(readdirSync(seqOut)).toHaveLength(24);
+    for (const name of ["frame_000001.png", "frame_000009.png", "frame_000024.png"]) {
+      const [a, b] = await Promise.all([decodeImage(path.join(seqOut, name)), decodeImage(path.join(seqLocal, name))]);
+      let worst = 0;
+      for (let i = 0; i < a.data.length; i++) worst = Math.max(worst, Math.abs(a.data[i]! - b.data[i]!));
+      expect(worst, name).toBeLessThanOrEqual(2);
+    }
+    // gif is refused before anything is queued.
+    const gif = await runCli(["render", alpha, "-o", path.join(box.out, "a.gif"), "--distributed", "--redis", redis.url, "--storage", storage, "--queue", q]);
+    expect(gif.code).not.toBe(0);
+    expect(gif.stderr).toContain("gif cannot be rendered in chunks");
   });
 
   it("bad cases, each a clear error, fast: Redis unreachable, a plan dir a worker cannot read, another version's plan", async () => {

@@ -12,7 +12,7 @@
  * - The final output is written by one rename from storage (same filesystem by default); a
  *   failed render leaves no output.
  */
-import { mkdir, rename, rm, stat } from "node:fs/promises";
+import { mkdir, rename, rmdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { FrameloomError, errorMessage, isFrameloomError, type ProgressEvent } from "@frameloom/shared-helpers";
 import {
@@ -126,6 +126,10 @@ export async function renderDistributed(o: DistributedRenderOptions): Promise<Di
   await mkdir(path.dirname(planDir), { recursive: true });
   const planned = await planProject({ ...planOptions, output, planDir, chunkSize: planOptions.chunkSize ?? DEFAULT_CHUNK_SIZE });
   const { plan, manifest } = planned;
+  if (plan.output.encode.format === "gif") {
+    // Every chunk would fail every attempt: say so before anything is queued.
+    throw new FrameloomError(CliErrors.OPTION_INVALID, "gif cannot be rendered in chunks (its palette is built over the whole render): render it locally, or render mp4/webm/png-sequence distributed");
+  }
   const ext = segmentExtOf(plan.output.encode.format);
   const storage = sharedDirectoryStorage(root);
   const assembled = path.join(root, "outputs", `${manifest.planHash}${path.extname(output) || ".frames"}`);
@@ -169,7 +173,8 @@ async function moveIntoPlace(from: string, to: string): Promise<void> {
   }
   await mkdir(path.dirname(to), { recursive: true });
   try {
-    if (existing?.isDirectory()) await rm(to, { recursive: false }).catch(() => {});
+    // An empty directory makes way for a sequence (rmdir refuses a non-empty one: nothing of the user's is deleted).
+    if (existing?.isDirectory()) await rmdir(to);
     await rename(from, to);
   } catch (error) {
     throw new FrameloomError(CliErrors.OPTION_INVALID, `cannot move the assembled render to "${to}": ${errorMessage(error)}`, { cause: error });

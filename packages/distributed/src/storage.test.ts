@@ -69,6 +69,26 @@ describe("sharedDirectoryStorage", () => {
     expect(readdirSync(path.dirname(fa))).toEqual(["30-60.mp4"]);
   });
 
+  it("a png-sequence segment is a directory: published by one rename, an empty one refused, a second commit dropped", async () => {
+    const s = sharedDirectoryStorage(root());
+    const frames = async (n: number) => {
+      const temp = s.tempSegmentPath("abc123", chunk, "frames");
+      await mkdir(temp, { recursive: true });
+      for (let i = 0; i < n; i++) writeFileSync(path.join(temp, `frame_00000${i + 1}.png`), `png ${i}`);
+      return temp;
+    };
+    const empty = await frames(0);
+    await expect(s.commitSegment(empty, "abc123", chunk, "frames")).rejects.toMatchObject({ code: DistributedErrors.SEGMENT_EMPTY });
+    rmSync(empty, { recursive: true });
+    expect(await s.hasSegment("abc123", chunk, "frames")).toBe(false);
+    const target = await s.commitSegment(await frames(2), "abc123", chunk, "frames");
+    expect(target).toBe(s.segmentPath("abc123", chunk, "frames"));
+    expect(await s.hasSegment("abc123", chunk, "frames")).toBe(true);
+    expect(await s.commitSegment(await frames(3), "abc123", chunk, "frames")).toBe(target);
+    expect(readdirSync(target)).toHaveLength(2);
+    expect(readdirSync(path.dirname(target))).toEqual([path.basename(target)]);
+  });
+
   it("refuses an empty render, and names that cannot be safe paths or job ids", async () => {
     const s = sharedDirectoryStorage(root());
     const temp = await writeTemp(s, "");

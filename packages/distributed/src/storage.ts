@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { link, mkdir, open, rename, rm, stat } from "node:fs/promises";
+import { link, mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { FrameloomError, errorMessage } from "@frameloom/shared-helpers";
 import { DistributedErrors } from "./errors.js";
@@ -50,7 +50,7 @@ export function sharedDirectoryStorage(root: string): PlanStorage {
       const target = segmentPath(planHash, chunk, ext);
       try {
         const s = await stat(target);
-        return s.isFile() && s.size > 0;
+        return s.isDirectory() ? (await readdir(target)).length > 0 : s.isFile() && s.size > 0;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === "ENOENT") return false;
         throw storageError("read", target, e);
@@ -58,6 +58,21 @@ export function sharedDirectoryStorage(root: string): PlanStorage {
     },
     async commitSegment(tempPath, planHash, chunk, ext) {
       const target = segmentPath(planHash, chunk, ext);
+      // A png-sequence segment is a directory of frames: published by one rename; a second commit finds the name taken.
+      if ((await stat(tempPath).catch(() => null))?.isDirectory()) {
+        if ((await readdir(tempPath)).length === 0) {
+          throw new FrameloomError(DistributedErrors.SEGMENT_EMPTY, `segment ${chunkKey(chunk)} at ${tempPath} is empty: the render wrote nothing`);
+        }
+        try {
+          await mkdir(path.dirname(target), { recursive: true });
+          await rename(tempPath, target);
+        } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code ?? "";
+          if (code !== "ENOTEMPTY" && code !== "EEXIST") throw storageError("publish", target, e);
+          await rm(tempPath, { recursive: true, force: true });
+        }
+        return target;
+      }
       try {
         const s = await stat(tempPath);
         if (!s.isFile() || s.size === 0) {

@@ -292,6 +292,16 @@ describe("assembleSegments", () => {
     const alphaAt = (x: number) => raw[(90 * W + x) * 4 + 3] as number;
     expect(alphaAt(2)).toBeLessThan(20);
     expect(alphaAt(W - 3)).toBeGreaterThan(235);
+    // Segments of 10 frames start at 333.33 ms, 666.67 ms: every frame still carries the whole render's timestamp
+    // (N/fps rounded to the ms), not the offset plus a rounded local time (366 where the whole render has 367).
+    const tenths: AssembleSegment[] = [];
+    for (const from of [0, 10, 20]) tenths.push({ from, to: from + 10, path: await encode(webmAlpha, fps, from, from + 10, path.join(r.where, `ten${from}.webm`), true) });
+    const wholeTen = await encode(webmAlpha, fps, 0, 30, path.join(r.where, "whole-ten.webm"), false);
+    const silent = path.join(r.where, "joined-ten.webm");
+    await assembleSegments({ segments: tenths, settings: webmAlpha, fps, frames: 30, output: silent });
+    const pts = async (file: string) =>
+      (await runProcess(ffprobe, ["-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts", "-of", "csv=p=0", file])).stdout.toString().trim().split("\n");
+    expect(await pts(silent)).toEqual(await pts(wholeTen));
     const audio = await audioEnd(r.output);
     expect(audio.codec).toBe("opus");
     expect(Math.abs(audio.end - 3)).toBeLessThanOrEqual(960 / 48000);

@@ -306,6 +306,9 @@ export function assembleArgs(o: {
     "-map", "0:v:0",
     ...(audio ? ["-map", "1:a:0"] : []),
     "-c:v", "copy",
+    // webm counts time in ms: offsets + segment-local stamps round differently from a whole render's (366 vs 367 ms).
+    // Frame N is stamped round(N / fps) like the whole render (one frame per packet: no B-frames, no alt-ref).
+    ...(settings.format === "webm" ? ["-bsf:v", `setts=ts=round(N*${o.fps.den}/(${o.fps.num}*TB))`] : []),
     ...audioCodecArgs,
     // Cut both streams at frames/fps: every video frame starts before it, the audio ends on it
     // (to within one audio frame when copied). Without audio the segments hold exactly the frames.
