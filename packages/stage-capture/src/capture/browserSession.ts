@@ -39,6 +39,9 @@ import { BeginFrameShooter, ScreenshotShooter, type Shooter } from "./shooters.j
 import { guardPage, type PageGuards } from "./pageGuards.js";
 import type { VideoFrameStore } from "./videoInject.js";
 
+/** Longer than pageGuards' wait for a crash's reason: a retryable failure waits this long for the crash behind it. */
+const CRASH_SETTLE_MS = 400;
+
 export interface SessionOptions {
   composition: Composition;
   /** URL of the compiled entry on the project file server. */
@@ -264,7 +267,13 @@ export class BrowserSession {
       this.failWaiters.add(onFail);
       work.then(
         (value) => finish(() => (this.pageError ? reject(this.pageError) : resolve(value))),
-        (error) => finish(() => reject(this.pageError ?? toCaptureError(error))),
+        (error) => {
+          const own = toCaptureError(error);
+          if (this.pageError || !own.retryable) return finish(() => reject(this.pageError ?? own));
+          // A killed renderer fails page work (a BeginFrame without screenshot) before pageGuards has told its crash
+          // apart (it waits for the reason): give the crash that long to arrive, so the render says what happened.
+          setTimeout(() => finish(() => reject(this.pageError ?? own)), CRASH_SETTLE_MS);
+        },
       );
     });
   }
