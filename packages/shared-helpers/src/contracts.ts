@@ -384,6 +384,8 @@ export interface EncodedOutput {
   outputPath: string;
   frames: number;
   encodeMs: number;
+  /** Frames the encoder repeated from the previous picture instead of receiving them again (unchanged captures). */
+  framesRepeated?: number;
 }
 
 /**

@@ -119,6 +119,36 @@ describe("mp4 (libx264)", () => {
     expect(c.progressLog.length).toBeGreaterThanOrEqual(2);
   });
 
+  it("a JPEG frame repeated by the capture (the same Buffer) is left to ffmpeg to repeat: the output equals sending every frame", async () => {
+    const colours = ["red", "lime", "blue"];
+    const pictures = await Promise.all(
+      colours.map(async (c) => (await runProcess(ffmpeg, ["-v", "error", "-f", "lavfi", "-i", `color=${c}:s=${W}x${H}`, "-frames:v", "1", "-q:v", "2", "-f", "image2pipe", "-c:v", "mjpeg", "-"])).stdout),
+    );
+    // Holds of one, two and four frames, a hold at the very end, and a picture coming back.
+    const order = [0, 0, 1, 2, 2, 2, 2, 0, 1, 1, 2, 2];
+    async function* frames(copy: boolean): AsyncGenerator<Frame> {
+      for (const [i, p] of order.entries()) yield { index: i, encoding: "jpeg", data: copy ? Buffer.from(pictures[p]!) : pictures[p]! };
+    }
+    const md5s = async (file: string) =>
+      (await runProcess(ffmpeg, ["-v", "error", "-i", file, "-f", "framemd5", "-pix_fmt", "rgb24", "-"])).stdout.toString().split("\n").filter((l) => l && !l.startsWith("#")).map((l) => l.split(",").at(-1)!.trim());
+    const range = { from: 0, to: order.length };
+    const shared = path.join(dir, "repeat-shared.mp4");
+    const copied = path.join(dir, "repeat-copied.mp4");
+    const sharedRun = await runEncodeStage(input({ outputPath: shared, settings: mp4, frames: frames(false), range }), ctx());
+    const copiedRun = await runEncodeStage(input({ outputPath: copied, settings: mp4, frames: frames(true), range }), ctx());
+    // Repeats at positions 1, 4-6 and 9; the hold at the end still sends its last frame.
+    expect(sharedRun.framesRepeated).toBe(5);
+    expect(copiedRun.framesRepeated).toBe(0);
+    const [a, b] = await Promise.all([md5s(shared), md5s(copied)]);
+    expect(a).toHaveLength(order.length);
+    expect(a).toEqual(b);
+    // And the pictures are where the order puts them: each hold repeats its own picture.
+    const red = 0, lime = 1, blue = 2;
+    const decoded = await Promise.all(order.map((_, i) => runProcess(ffmpeg, ["-v", "error", "-i", shared, "-vf", `select=eq(n\\,${i})`, "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"])));
+    const dominant = decoded.map((r) => { const px = [...r.stdout.subarray(0, 3)]; return px.indexOf(Math.max(...px)); });
+    expect(dominant).toEqual(order.map((p) => [red, lime, blue][p]));
+  });
+
   it("uses the BT.709 matrix and limited range for RGB input (pure red → Y≈63, decodes ≈255,0,0); odd sizes pad to even", async () => {
     const out = path.join(dir, "rgba.mp4");
     const w = 65;

@@ -52,8 +52,9 @@ import {
   type RenderPlan,
 } from "@frameloom/shared-helpers";
 import { EncodeErrors } from "./errors.js";
-import { buildFfmpegArgs, rawFrameBytes, takesAudio, validateSegmentSettings, validateSettings, type FfmpegInput } from "./ffmpegArgs.js";
+import { buildFfmpegArgs, muxesAudio, rawFrameBytes, takesAudio, validateSegmentSettings, validateSettings, type FfmpegInput } from "./ffmpegArgs.js";
 import { startFfmpeg, type FfmpegProcess } from "./ffmpegProcess.js";
+import { matroskaFrame, matroskaHeader } from "./matroskaPipe.js";
 import { verifyOutput } from "./verifyOutput.js";
 
 export interface EncodeStageInput {
@@ -269,7 +270,7 @@ async function runFfmpeg(
   }
 }
 
-async function encodeStream(input: EncodeStageInput, ctx: EncodeContext, written: { count: number }): Promise<void> {
+async function encodeStream(input: EncodeStageInput, ctx: EncodeContext, written: { count: number; repeated: number }): Promise<void> {
   const it = (input.frames as FrameStream)[Symbol.asyncIterator]();
   try {
     const aborted = abortPromise(ctx.signal);
@@ -288,6 +289,24 @@ async function encodeStream(input: EncodeStageInput, ctx: EncodeContext, written
       return;
     }
     if (firstResult.done) await pumpFrames(input, ctx, firstResult, it, aborted, async () => {});
+    if (encoding === "jpeg") {
+      // Timestamped: a frame whose bytes are the previous frame's (the capture re-used them) is left to ffmpeg to
+      // repeat; the last frame is always sent, so the output ends on it.
+      const { fps } = input.composition;
+      const total = input.range.to - input.range.from;
+      let previous: Buffer | null = null;
+      await runFfmpeg(input, ctx, { kind: "timed", encoding }, async (proc) => {
+        await proc.write(matroskaHeader({ width: input.composition.width, height: input.composition.height, fps }));
+        await pumpFrames(input, ctx, firstResult, it, proc.failure, async (frame, position) => {
+          const repeat = frame.data === previous && position < total;
+          previous = frame.data;
+          if (repeat) written.repeated += 1;
+          else for (const part of matroskaFrame(position - 1, fps, frame.data)) await proc.write(part);
+          written.count = position;
+        });
+      });
+      return;
+    }
     await runFfmpeg(input, ctx, { kind: "pipe", encoding }, (proc) =>
       pumpFrames(input, ctx, firstResult, it, proc.failure, async (frame, position) => {
         await proc.write(frame.data);
@@ -340,7 +359,7 @@ export async function runEncodeStage(input: EncodeStageInput, ctx: EncodeContext
     ctx.warn(`encode: ${input.settings.format} output has no audio track; the audio file is not used`);
   }
   const { createdDir } = await prepareOutput(input);
-  const written = { count: 0 };
+  const written = { count: 0, repeated: 0 };
   try {
     if (input.frames) await encodeStream(input, ctx, written);
     else await encodeDisk(input, ctx, written);
@@ -349,7 +368,7 @@ export async function runEncodeStage(input: EncodeStageInput, ctx: EncodeContext
       outputPath: input.outputPath,
       settings: input.settings,
       frames: input.range.to - input.range.from,
-      hasAudio: input.audioPath !== undefined && takesAudio(input.settings.format),
+      hasAudio: muxesAudio(input),
       signal: ctx.signal,
     });
   } catch (e) {
@@ -357,7 +376,12 @@ export async function runEncodeStage(input: EncodeStageInput, ctx: EncodeContext
     if (ctx.signal.aborted) throw abortError(ctx.signal);
     throw e;
   }
-  return { outputPath: input.outputPath, frames: input.range.to - input.range.from, encodeMs: Math.round(performance.now() - started) };
+  return {
+    outputPath: input.outputPath,
+    frames: input.range.to - input.range.from,
+    encodeMs: Math.round(performance.now() - started),
+    framesRepeated: written.repeated,
+  };
 }
 
 export const meta: StageMeta = {

@@ -49,6 +49,16 @@ describe("input args", () => {
     expect(after(args({ input: { kind: "pipe", encoding: "png" } }), "-c:v")).toBe("png");
   });
 
+  it("timed JPEG frames come as Matroska on stdin, and the output repeats a picture over a gap (-fps_mode cfr)", () => {
+    const a = args({ input: { kind: "timed", encoding: "jpeg" } });
+    expect(a.slice(a.indexOf("-f"), a.indexOf("-i") + 2)).toEqual(["-f", "matroska", "-i", "pipe:0"]);
+    expect(after(a, "-fps_mode")).toBe("cfr");
+    expect(a.indexOf("-fps_mode")).toBeGreaterThan(a.indexOf("-i"));
+    // The JPEG conversion (BT.601 full range in) is the same as from image2pipe.
+    expect(after(a, "-vf")).toBe(after(args(), "-vf"));
+    expect(args()).not.toContain("-fps_mode");
+  });
+
   it("raw frames use rawvideo with pix_fmt and size", () => {
     for (const enc of ["rgba", "rgb48le", "yuv420p10le"] as const) {
       const a = args({ input: { kind: "pipe", encoding: enc } });

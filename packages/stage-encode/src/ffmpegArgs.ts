@@ -24,6 +24,11 @@ import { EncodeErrors } from "./errors.js";
 /** Where ffmpeg reads frames from. */
 export type FfmpegInput =
   | { kind: "pipe"; encoding: FrameEncoding }
+  /**
+   * JPEG frames in a Matroska stream on stdin, with timestamps (matroskaPipe.ts): a frame left out repeats the
+   * previous picture (`-fps_mode cfr`), so a frame the capture repeated is neither sent nor decoded again.
+   */
+  | { kind: "timed"; encoding: "jpeg" }
   /** `pattern` is an absolute image2 pattern (e.g. `/tmp/x/frame_%06d.jpg`), numbered by absolute frame index. */
   | { kind: "files"; encoding: "jpeg" | "png"; pattern: string; startNumber: number };
 
@@ -128,6 +133,7 @@ function inputArgs(o: FfmpegArgsOptions): string[] {
   if (input.kind === "files") {
     return ["-f", "image2", "-framerate", rate, "-start_number", String(input.startNumber), "-i", input.pattern];
   }
+  if (input.kind === "timed") return ["-f", "matroska", "-i", "pipe:0"];
   switch (input.encoding) {
     case "jpeg":
       return ["-f", "image2pipe", "-c:v", "mjpeg", "-framerate", rate, "-i", "pipe:0"];
@@ -312,6 +318,7 @@ export function buildFfmpegArgs(o: FfmpegArgsOptions): string[] {
     "-vf", videoFilter(o),
     ...lengthArgs(o.frames, o.fps, hasAudio),
     "-r", rate,
+    ...(o.input.kind === "timed" ? ["-fps_mode", "cfr"] : []),
     ...codecArgs(settings, segment),
     ...(segment ? segmentKeyframeArgs(settings) : []),
     ...colourArgs(containerColour(settings)),

@@ -104,12 +104,16 @@ export class BeginFrameShooter implements Shooter {
     // Without re-use there is no question to ask: straight to the read-back.
     if (request.mayReuse) {
       const drawn = await this.frame({});
-      if (!drawn.hasDamage && this.lastShot?.format === request.format) return { data: this.lastShot.data, reused: true };
+      if (!drawn.hasDamage && this.lastShot?.format === request.format) {
+        await this.assertRendererAlive();
+        return { data: this.lastShot.data, reused: true };
+      }
     }
     const screenshot = { format: request.format, ...(request.format === "jpeg" ? { quality: request.quality } : {}), optimizeForSpeed: true };
     for (let attempt = 1; attempt <= SHOT_ATTEMPTS; attempt++) {
       const shot = await this.frame({ screenshot });
       if (shot.screenshotData) {
+        if (!shot.hasDamage) await this.assertRendererAlive();
         if (request.mayReuse) await this.frame({});
         const data = Buffer.from(shot.screenshotData, "base64");
         this.lastShot = { format: request.format, data };
@@ -117,6 +121,15 @@ export class BeginFrameShooter implements Shooter {
       }
     }
     throw new FrameloomError(CaptureErrors.BEGIN_FRAME, `BeginFrame returned no screenshot after ${SHOT_ATTEMPTS} attempts`, { retryable: true });
+  }
+
+  /**
+   * "No damage" also comes back when the renderer died after the seek: the browser's compositor still holds the
+   * previous frame, and would hand it on as this one. One round trip to the renderer tells the two apart; a dead
+   * one fails it, and the session reports the crash.
+   */
+  private async assertRendererAlive(): Promise<void> {
+    await this.cdp.send("Runtime.evaluate", { expression: "0", returnByValue: true });
   }
 
   async pump<T>(work: Promise<T>): Promise<T> {
