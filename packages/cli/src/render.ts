@@ -43,6 +43,8 @@ export interface RenderSummary {
   layers?: { layersCaptured: number; layersReused: number; layersSkippedEmpty: number };
   /** Which browser and capture method produced the frames, and how many were re-used (absent with a custom capture stage). */
   capture?: CaptureReport;
+  /** Frames the encoder repeated from the previous picture instead of receiving them again (absent with a custom encode stage). */
+  encode?: { framesRepeated: number };
   /** The plan's HDR decision (transfer null: SDR) and why, with the compositor of HDR renders; null for SDR renders. */
   hdr: (HdrDecision & { transfer: "pq" | "hlg"; compositor: "native" | "reference"; contentLight: ContentLight | null }) | null;
   /** The plan's decision for every render, SDR included: mode, transfer (null: SDR) and why. */
@@ -110,5 +112,6 @@ export function summarise(
     hdrDecision: plan.hdr,
     layers,
     capture: capture?.report,
+    encode: typeof stats.encode?.framesRepeated === "number" ? { framesRepeated: stats.encode.framesRepeated } : undefined,
   };
 }

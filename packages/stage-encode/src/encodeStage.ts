@@ -424,6 +424,6 @@ export const stage: Stage<EncodeStageKernelInput, { encoded: EncodedOutput }> = 
       },
       ctx,
     );
-    return { encoded };
+    return { encoded, stats: { framesRepeated: encoded.framesRepeated ?? 0 } };
   },
 };
