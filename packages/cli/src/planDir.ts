@@ -22,7 +22,6 @@ import { constants as fsConstants, createReadStream, readFileSync } from "node:f
 import {
   chmod,
   copyFile,
-  link,
   lstat,
   mkdir,
   mkdtemp,
@@ -44,7 +43,6 @@ import {
   errorMessage,
   rangeLength,
   type FrameRange,
-  type MediaSource,
   type RenderPlan,
 } from "@frameloom/shared-helpers";
 import { PlanDirErrors } from "./errors.js";
@@ -68,11 +66,11 @@ export interface PlanManifest {
 /** What a previous plan dir may hold: only these entries, so replacing it never deletes a user's file. */
 const LAYOUT = new Set(["plan.json", "manifest.json", "assets", "audio", "segments"]);
 /** Parallel file copies / links: enough to keep a disk busy without exhausting file descriptors. */
-const PARALLEL = 8;
-const HASH = /^[0-9a-f]{64}$/;
+export const PARALLEL = 8;
+export const HASH = /^[0-9a-f]{64}$/;
 
 let ownVersion: string | undefined;
-function frameloomVersion(): string {
+export function frameloomVersion(): string {
   // ../package.json from both src/ (tests) and dist/ (installed): the CLI package's own manifest.
   ownVersion ??= (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
   return ownVersion;
@@ -81,7 +79,7 @@ function frameloomVersion(): string {
 // ---------------------------------------------------------------------------------------------
 // Small helpers
 
-function fsReason(err: unknown): string {
+export function fsReason(err: unknown): string {
   switch ((err as NodeJS.ErrnoException | null)?.code) {
     case "ENOENT":
       return "it does not exist";
@@ -97,13 +95,13 @@ function fsReason(err: unknown): string {
   }
 }
 
-const isErrno = (err: unknown, ...codes: string[]): boolean => codes.includes((err as NodeJS.ErrnoException | null)?.code ?? "");
+export const isErrno = (err: unknown, ...codes: string[]): boolean => codes.includes((err as NodeJS.ErrnoException | null)?.code ?? "");
 
-function unreadable(where: string, why: string, cause?: unknown): FrameloomError {
+export function unreadable(where: string, why: string, cause?: unknown): FrameloomError {
   return new FrameloomError(PlanDirErrors.UNREADABLE, `cannot read plan directory: ${where}: ${why}`, { cause, details: { path: where } });
 }
 
-function writeFailed(where: string, err: unknown): FrameloomError {
+export function writeFailed(where: string, err: unknown): FrameloomError {
   return new FrameloomError(PlanDirErrors.WRITE_FAILED, `cannot write ${where}: ${fsReason(err)}`, {
     cause: err,
     details: { path: where },
@@ -127,7 +125,7 @@ async function realish(p: string): Promise<string> {
 }
 
 /** A manifest key a worker may create under its work dir: relative, `/`-separated, no `.`/`..` segment. */
-function isSafeUrlPath(p: string): boolean {
+export function isSafeUrlPath(p: string): boolean {
   return p !== "" && !p.includes("\\") && !p.includes("\0") && p.split("/").every((s) => s !== "" && s !== "." && s !== "..");
 }
 
@@ -154,7 +152,7 @@ async function hashFile(file: string): Promise<{ hash: string; size: number }> {
 }
 
 /** Runs `fn` over `items`, `limit` at a time; after a failure no new item starts, and all running ones settle first. */
-async function eachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+export async function eachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   let failure: { err: unknown } | undefined;
   const worker = async (): Promise<void> => {
@@ -171,7 +169,7 @@ async function eachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<
   if (failure) throw failure.err;
 }
 
-function computePlanHash(plan: unknown, m: Pick<PlanManifest, "assets" | "audio" | "chunks">): string {
+export function computePlanHash(plan: unknown, m: Pick<PlanManifest, "assets" | "audio" | "chunks">): string {
   const h = createHash("sha256");
   h.update(`frameloom-plan-dir ${PLAN_DIR_VERSION}\nplan ${sha256(JSON.stringify(sortKeys(plan)))}\n`);
   for (const key of Object.keys(m.assets).sort()) h.update(`asset ${JSON.stringify(key)} ${m.assets[key]!.hash} ${m.assets[key]!.size}\n`);
@@ -449,196 +447,4 @@ export async function writePlanDir(o: {
 // ---------------------------------------------------------------------------------------------
 // Reading (a worker)
 
-async function readJson(file: string): Promise<Record<string, unknown>> {
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (err) {
-    throw unreadable(file, fsReason(err), err);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw unreadable(file, `it is not valid JSON (${errorMessage(err)})`, err);
-  }
-  if (value === null || typeof value !== "object" || Array.isArray(value)) throw unreadable(file, "it is not a JSON object");
-  return value as Record<string, unknown>;
-}
-
-/** The manifest's shape, checked field by field: a worker creates files from its keys. */
-function manifestProblem(m: Record<string, unknown>): string | null {
-  if (typeof m.planHash !== "string" || typeof m.createdAt !== "string") return "planHash or createdAt is missing";
-  if (m.assets === null || typeof m.assets !== "object") return "assets is not an object";
-  for (const [key, a] of Object.entries(m.assets as Record<string, { hash?: unknown; size?: unknown }>)) {
-    if (!isSafeUrlPath(key)) return `asset path "${key}" is not a path inside the project`;
-    const valid = typeof a?.hash === "string" && HASH.test(a.hash) && Number.isInteger(a.size) && (a.size as number) >= 0;
-    if (!valid) return `asset "${key}" has no valid hash and size`;
-  }
-  const audio = m.audio as { hash?: unknown; durationSec?: unknown } | null | undefined;
-  const audioValid = audio === null || (typeof audio?.hash === "string" && HASH.test(audio.hash) && typeof audio.durationSec === "number");
-  if (!audioValid) return "audio is malformed";
-  const chunks = m.chunks as { from?: unknown; to?: unknown }[];
-  const isRange = (ch: { from?: unknown; to?: unknown }): boolean =>
-    Number.isInteger(ch?.from) && Number.isInteger(ch?.to) && (ch.from as number) < (ch.to as number);
-  if (!Array.isArray(chunks) || !chunks.every(isRange)) return "chunks is not a list of frame ranges";
-  return null;
-}
-
-/** Every path plan.json names (entry, media, audio tracks), for checks against the asset table. */
-function namedPaths(plan: RenderPlan): string[] {
-  return [plan.composition.entryFile, ...plan.composition.media.map((m) => m.path), ...plan.audio.map((t) => t.path)];
-}
-
-/**
- * Reads a plan directory written by writePlanDir: refuses another Frameloom version
- * (FLM_ERR_PLAN_VERSION), a dir, manifest, plan.json or asset it cannot read (FLM_ERR_PLAN_UNREADABLE)
- * and contents that no longer match planHash (FLM_ERR_PLAN_HASH_MISMATCH). The plan keeps its
- * project-relative paths; materialiseProject makes them absolute.
- */
-export async function readPlanDir(dir: string): Promise<{ plan: RenderPlan; manifest: PlanManifest }> {
-  const root = path.resolve(dir);
-  let st;
-  try {
-    st = await stat(root);
-  } catch (err) {
-    throw unreadable(root, fsReason(err), err);
-  }
-  if (!st.isDirectory()) throw unreadable(root, "it is not a directory");
-  const raw = await readJson(path.join(root, "manifest.json"));
-  // Versions first: another version's manifest may have another shape.
-  if (raw.planDirVersion !== PLAN_DIR_VERSION) {
-    throw new FrameloomError(
-      PlanDirErrors.VERSION,
-      `plan directory ${root} has layout version ${String(raw.planDirVersion)}; ` +
-        `Frameloom ${frameloomVersion()} reads version ${PLAN_DIR_VERSION}: plan it again`,
-      { details: { found: raw.planDirVersion, expected: PLAN_DIR_VERSION } },
-    );
-  }
-  if (raw.frameloomVersion !== frameloomVersion()) {
-    throw new FrameloomError(
-      PlanDirErrors.VERSION,
-      `plan directory ${root} was written by Frameloom ${String(raw.frameloomVersion)}, this is Frameloom ${frameloomVersion()}: ` +
-        `render it with Frameloom ${String(raw.frameloomVersion)}, or plan it again with this one`,
-      { details: { found: raw.frameloomVersion, expected: frameloomVersion() } },
-    );
-  }
-  const problem = manifestProblem(raw);
-  if (problem) throw unreadable(path.join(root, "manifest.json"), `it is not a plan manifest: ${problem}`);
-  const manifest = raw as unknown as PlanManifest;
-  const planFile = path.join(root, "plan.json");
-  const plan = (await readJson(planFile)) as unknown as RenderPlan;
-  if (computePlanHash(plan, manifest) !== manifest.planHash) {
-    throw new FrameloomError(
-      PlanDirErrors.HASH_MISMATCH,
-      `plan directory ${root} was changed after it was written (plan.json or manifest.json no longer match its planHash): plan it again`,
-      { details: { path: root } },
-    );
-  }
-  if (plan.planVersion !== 1) {
-    throw new FrameloomError(PlanDirErrors.VERSION, `${planFile} holds plan version ${String(plan.planVersion)}; this Frameloom reads version 1`);
-  }
-  let named: string[];
-  try {
-    named = namedPaths(plan);
-  } catch (err) {
-    throw unreadable(planFile, "it is not a render plan", err);
-  }
-  for (const p of named) {
-    if (!Object.hasOwn(manifest.assets, p)) throw unreadable(planFile, `it names ${p}, which is not among the plan's assets`);
-  }
-  const checks: [string, number | null][] = Object.values(manifest.assets).map((a) => [path.join(root, "assets", a.hash), a.size]);
-  if (manifest.audio) checks.push([path.join(root, "audio", `${manifest.audio.hash}.m4a`), null]);
-  await eachLimit(checks, PARALLEL * 4, async ([file, size]) => {
-    // A stat per file: full re-hashing would read every video on every worker start.
-    const s = await stat(file).catch((err: unknown) => {
-      throw unreadable(file, fsReason(err), err);
-    });
-    if (!s.isFile()) throw unreadable(file, "it is not a regular file");
-    if (size !== null && s.size !== size) throw unreadable(file, `it holds ${s.size} bytes, the manifest lists ${size}`);
-  });
-  return { plan, manifest };
-}
-
-/** Whether a media element's time window `[start, start + duration)` meets `[t0, t1)`; duration null runs to the end. */
-function neededIn(m: MediaSource, t0: number, t1: number): boolean {
-  // Strict half-open test: clip edges snap onto frame edges (snapToFrameEdge), so a
-  // window touching the chunk only at an edge shows in none of its frames; the last frame sits at
-  // t1 − 1/fps, so this errs towards an extra file, never a missing one.
-  const end = m.duration === null ? Infinity : m.start + m.duration;
-  return m.start < t1 && end > t0;
-}
-
-/**
- * Builds, under `workDir`, the project tree one chunk renders from: every asset that is not a media
- * file, plus the media files whose window meets the chunk's frames (hard links into assets/, else
- * copies). Returns the plan with projectDir, entryFile and media paths absolute in that tree (media
- * left out have paths there too, but no file); audio tracks point at their assets in the plan dir.
- */
-export async function materialiseProject(o: {
-  dir: string;
-  plan: RenderPlan;
-  manifest: PlanManifest;
-  chunk: FrameRange;
-  workDir: string;
-}): Promise<{ plan: RenderPlan; projectDir: string }> {
-  const { plan, manifest, chunk } = o;
-  const root = path.resolve(o.dir);
-  const c = plan.composition;
-  const whole = Number.isInteger(chunk.from) && Number.isInteger(chunk.to);
-  if (!whole || chunk.from >= chunk.to || chunk.from < plan.range.from || chunk.to > plan.range.to) {
-    throw new FrameloomError(
-      PlanDirErrors.CHUNK_INVALID,
-      `chunk [${chunk.from}, ${chunk.to}) is not a frame range inside the plan's [${plan.range.from}, ${plan.range.to})`,
-    );
-  }
-  const asset = (key: string): { hash: string; size: number } => {
-    const a = Object.hasOwn(manifest.assets, key) && isSafeUrlPath(key) ? manifest.assets[key] : undefined;
-    if (!a || !HASH.test(a.hash)) throw unreadable(path.join(root, "plan.json"), `it names ${key}, which is not among the plan's assets`);
-    return a;
-  };
-  for (const p of namedPaths(plan)) asset(p);
-  const fps = c.fps.num / c.fps.den;
-  const media = new Set(c.media.map((m) => m.path));
-  const needed = new Set(c.media.filter((m) => neededIn(m, chunk.from / fps, chunk.to / fps)).map((m) => m.path));
-  const keys = Object.keys(manifest.assets).filter((k) => !media.has(k) || needed.has(k));
-  for (const k of keys) asset(k);
-
-  let tree: string;
-  try {
-    await mkdir(o.workDir, { recursive: true });
-    tree = await mkdtemp(path.join(path.resolve(o.workDir), `project-${chunk.from}-${chunk.to}-`));
-  } catch (err) {
-    throw writeFailed(o.workDir, err);
-  }
-  const inTree = (key: string): string => path.join(tree, ...key.split("/"));
-  try {
-    await eachLimit(keys, PARALLEL, async (key) => {
-      const src = path.join(root, "assets", asset(key).hash);
-      const dest = inTree(key);
-      try {
-        await mkdir(path.dirname(dest), { recursive: true });
-      } catch (err) {
-        throw writeFailed(dest, err);
-      }
-      try {
-        await link(src, dest);
-      } catch {
-        // Another filesystem, or links not allowed: copy instead (a missing source fails here too).
-        await copyFile(src, dest, fsConstants.COPYFILE_FICLONE).catch((err: unknown) => {
-          throw isErrno(err, "ENOENT") ? unreadable(src, `${fsReason(err)} (asset ${key})`, err) : writeFailed(dest, err);
-        });
-      }
-    });
-  } catch (err) {
-    await rm(tree, { recursive: true, force: true });
-    throw err;
-  }
-  const out: RenderPlan = structuredClone(plan);
-  out.composition.projectDir = tree;
-  out.composition.entryFile = inTree(c.entryFile);
-  for (const m of out.composition.media) m.path = inTree(m.path);
-  // Chunk renders do not mix audio: the tracks stay in the plan dir, for the assembler.
-  for (const t of out.audio) t.path = path.join(root, "assets", asset(t.path).hash);
-  return { plan: out, projectDir: tree };
-}
+export { materialiseProject, readPlanDir } from "./planDirRead.js";
