@@ -7,7 +7,8 @@ import { FrameloomError, errorMessage, type ProgressEvent } from "@frameloom/sha
 import { CliErrors } from "./errors.js";
 import path from "node:path";
 import { render } from "./render.js";
-import { DEFAULT_CHUNK_SIZE, assemblePlan, planProject, readPlanDir, renderPlanRange } from "./planCommands.js";
+import { DEFAULT_CHUNK_SIZE, assemblePlan, planProject, renderPlanRange } from "./planCommands.js";
+import { readPlanDir } from "./planDir.js";
 import { progressLine, renderDistributed, startRenderWorker } from "./distributedCommands.js";
 import type { WorkerEvent } from "@frameloom/distributed";
 import { fix, runChecks } from "./doctor.js";

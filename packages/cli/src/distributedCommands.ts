@@ -14,7 +14,7 @@
  */
 import { mkdir, rename, rmdir, stat } from "node:fs/promises";
 import path from "node:path";
-import { FrameloomError, errorMessage, isFrameloomError, type ProgressEvent } from "@frameloom/shared-helpers";
+import { FrameloomError, errorMessage, isFrameloomError } from "@frameloom/shared-helpers";
 import {
   assertRedisReachable,
   runDistributed,
@@ -26,7 +26,6 @@ import {
 } from "@frameloom/distributed";
 import { CliErrors } from "./errors.js";
 import { DEFAULT_CHUNK_SIZE, assemblePlan, planProject, renderPlanRange, type PlanApiOptions } from "./planCommands.js";
-import { readPlanDir } from "./planDir.js";
 
 /** The segment extension of a plan: its container, or `frames` for png-sequence segment directories. */
 export function segmentExtOf(format: string): string {
@@ -187,5 +186,3 @@ export function progressLine(p: DistributedProgress): string {
   return `frames ${p.framesDone}/${p.totalFrames} | chunks ${p.chunksDone}/${p.chunksTotal} done, ${p.chunksRunning} running, ${p.chunksFailed} failed | ETA ${eta}`;
 }
 
-export { readPlanDir };
-export type { ProgressEvent };

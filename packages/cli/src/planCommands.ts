@@ -24,9 +24,9 @@ import {
   type RenderPlan,
   type Stage,
 } from "@frameloom/shared-helpers";
-import { defaultAssembler, defaultStages } from "./defaultStages.js";
+import { defaultAssembler } from "./defaultStages.js";
 import { PlanDirErrors } from "./errors.js";
-import { chunksFor, materialiseProject, readPlanDir, writePlanDir, type PlanManifest } from "./planDir.js";
+import { materialiseProject, planAudioPath, readPlanDir, writePlanDir, type PlanManifest } from "./planDir.js";
 import { stageSetWith, summarise, type RenderSummary } from "./render.js";
 
 /** Default chunk length of a distributed render, frames. */
@@ -135,7 +135,7 @@ export async function renderPlanRange(options: RenderPlanOptions): Promise<Rende
       route: options.route,
     });
     const config = { ...requested, presets: { requested: plan.output, hdr: null }, segment: true };
-    const all = stageSetWith(options.stages, { ...defaultStages() });
+    const all = stageSetWith(options.stages);
     const kernel = new Kernel();
     if (options.onProgress) kernel.addHook("onProgress", options.onProgress);
     if (options.onWarning) kernel.addHook("onWarning", options.onWarning);
@@ -162,12 +162,6 @@ function rangeOf(frames: string | FrameRange | undefined, plan: RenderPlan): Fra
   return range;
 }
 
-/** The file extension of a plan's segments (and of its output): "" for png-sequence directories. */
-export function segmentExtension(plan: Pick<RenderPlan, "output">): string {
-  const format = plan.output.encode.format;
-  return format === "png-sequence" ? "" : `.${format}`;
-}
-
 export interface AssemblePlanOptions {
   planDir: string;
   /** The segments, in frame order, covering the plan's range. */
@@ -179,7 +173,7 @@ export interface AssemblePlanOptions {
 /** Joins a plan's segments without re-encoding and muxes its audio (cut to exactly N/fps); the output is written atomically. */
 export async function assemblePlan(options: AssemblePlanOptions): Promise<{ output: string; frames: number; assembleMs: number }> {
   const { plan, manifest } = await readPlanDir(options.planDir);
-  const audioPath = manifest.audio ? path.join(path.resolve(options.planDir), "audio", `${manifest.audio.hash}.m4a`) : undefined;
+  const audioPath = manifest.audio ? planAudioPath(path.resolve(options.planDir), manifest.audio.hash) : undefined;
   return defaultAssembler({
     segments: options.segments,
     settings: plan.output.encode,
@@ -191,4 +185,3 @@ export async function assemblePlan(options: AssemblePlanOptions): Promise<{ outp
   });
 }
 
-export { chunksFor, readPlanDir };

@@ -178,6 +178,9 @@ export function computePlanHash(plan: unknown, m: Pick<PlanManifest, "assets" | 
   return h.digest("hex");
 }
 
+/** Where a plan dir keeps its mixed soundtrack: `audio/<sha256>.m4a`. */
+export const planAudioPath = (dir: string, hash: string): string => path.join(dir, "audio", `${hash}.m4a`);
+
 /** Frame ranges of at most `chunkSize` frames covering `range` in order; the last one may be shorter. */
 export function chunksFor(range: FrameRange, chunkSize: number): FrameRange[] {
   if (!Number.isInteger(chunkSize) || chunkSize < 1) {
@@ -419,7 +422,7 @@ export async function writePlanDir(o: {
     assertNotAborted(signal);
     let audio: PlanManifest["audio"] = null;
     if (o.audioPath !== null) {
-      const { hash } = await store(o.audioPath, path.join(partial, "audio"), (h) => `${h}.m4a`);
+      const { hash } = await store(o.audioPath, path.join(partial, "audio"), (h) => path.basename(planAudioPath(partial, h)));
       audio = { hash, durationSec: o.audioDurationSec ?? (rangeLength(plan.range) * c.fps.den) / c.fps.num };
     }
     const sortedAssets = Object.fromEntries(Object.keys(assets).sort().map((k) => [k, assets[k]!]));

@@ -6,7 +6,7 @@
 import { constants as fsConstants } from "node:fs";
 import { copyFile, link, mkdir, mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import path from "node:path";
-import { FrameloomError, errorMessage, type FrameRange, type MediaSource, type RenderPlan } from "@frameloom/shared-helpers";
+import { FrameloomError, errorMessage, mediaWindowIn, type FrameRange, type RenderPlan } from "@frameloom/shared-helpers";
 import { PlanDirErrors } from "./errors.js";
 import {
   HASH,
@@ -18,6 +18,7 @@ import {
   fsReason,
   isErrno,
   isSafeUrlPath,
+  planAudioPath,
   unreadable,
   writeFailed,
   type PlanManifest,
@@ -122,7 +123,7 @@ export async function readPlanDir(dir: string): Promise<{ plan: RenderPlan; mani
     if (!Object.hasOwn(manifest.assets, p)) throw unreadable(planFile, `it names ${p}, which is not among the plan's assets`);
   }
   const checks: [string, number | null][] = Object.values(manifest.assets).map((a) => [path.join(root, "assets", a.hash), a.size]);
-  if (manifest.audio) checks.push([path.join(root, "audio", `${manifest.audio.hash}.m4a`), null]);
+  if (manifest.audio) checks.push([planAudioPath(root, manifest.audio.hash), null]);
   await eachLimit(checks, PARALLEL * 4, async ([file, size]) => {
     // A stat per file: full re-hashing would read every video on every worker start.
     const s = await stat(file).catch((err: unknown) => {
@@ -132,15 +133,6 @@ export async function readPlanDir(dir: string): Promise<{ plan: RenderPlan; mani
     if (size !== null && s.size !== size) throw unreadable(file, `it holds ${s.size} bytes, the manifest lists ${size}`);
   });
   return { plan, manifest };
-}
-
-/** Whether a media element's time window `[start, start + duration)` meets `[t0, t1)`; duration null runs to the end. */
-function neededIn(m: MediaSource, t0: number, t1: number): boolean {
-  // Strict half-open test: clip edges snap onto frame edges (snapToFrameEdge), so a
-  // window touching the chunk only at an edge shows in none of its frames; the last frame sits at
-  // t1 − 1/fps, so this errs towards an extra file, never a missing one.
-  const end = m.duration === null ? Infinity : m.start + m.duration;
-  return m.start < t1 && end > t0;
 }
 
 /**
@@ -174,7 +166,8 @@ export async function materialiseProject(o: {
   for (const p of namedPaths(plan)) asset(p);
   const fps = c.fps.num / c.fps.den;
   const media = new Set(c.media.map((m) => m.path));
-  const needed = new Set(c.media.filter((m) => neededIn(m, chunk.from / fps, chunk.to / fps)).map((m) => m.path));
+  // The chunk's last frame sits at to − 1/fps: testing up to `to` errs towards an extra file, never a missing one.
+  const needed = new Set(c.media.filter((m) => mediaWindowIn(m, chunk.from / fps, chunk.to / fps) !== null).map((m) => m.path));
   const keys = Object.keys(manifest.assets).filter((k) => !media.has(k) || needed.has(k));
   for (const k of keys) asset(k);
 

@@ -115,7 +115,7 @@ export class Kernel {
     const forgetPartial = removeOnParentDeath(outputPath);
     const values: Record<string, unknown> = { config: request.config, outputPath };
     const stats: Record<string, StageStats> = {};
-    const settled: { stage: Stage<any, any>; done: Promise<unknown> }[] = [];
+    const settled: Promise<unknown>[] = [];
     let failure: unknown;
 
     const setJob = (patch: Parameters<typeof updateJobStatus>[1]) => {
@@ -187,20 +187,20 @@ export class Kernel {
             },
           );
           done.catch(() => {});
-          settled.push({ stage, done });
+          settled.push(done);
         } else {
           timed(performance.now() - started);
         }
         await this.hooks.run("onStageEnd", { stage: name, ms: performance.now() - started }, name);
       }
-      await Promise.all(settled.map((s) => s.done));
+      await Promise.all(settled);
       if (producesOutput) await replaceOutput(outputPath, request.config.output, request.config.presets.requested.encode.format);
       setJob({ status: "done", progress: 1, stage: null });
       return { job, values, stats };
     } catch (error) {
       controller.abort(error);
       // A streaming producer's failure is the root cause of the consumer's; prefer it.
-      const producerErrors = await Promise.allSettled(settled.map((s) => s.done));
+      const producerErrors = await Promise.allSettled(settled);
       const rootCause = producerErrors.find((r): r is PromiseRejectedResult => r.status === "rejected")?.reason;
       const failedStage = stages.find((s) => s.meta.name === job.stage);
       failure = pickRootCause(error, rootCause, failedStage?.meta.yieldsToProducer === true, request.signal);

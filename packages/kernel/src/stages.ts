@@ -82,15 +82,26 @@ export async function resolveStages(set: StageSet, cwd = process.cwd()): Promise
   return out;
 }
 
+interface Provider {
+  /** Stage name, or KERNEL for the kernel's own values. */
+  by: string;
+  type: string;
+}
+
+const KERNEL = "the kernel";
+
+/** The values the kernel provides, as providers. */
+const kernelProviders = () => new Map<string, Provider>(Object.entries(KERNEL_VALUES).map(([value, type]) => [value, { by: KERNEL, type }]));
+
+const providerName = (p: Provider): string => (p.by === KERNEL ? KERNEL : `stage "${p.by}"`);
+
 /**
  * Checks the set as a whole: unique names, kernel version ranges, exactly one provider for every
  * value (the kernel counts as the provider of its own), and that every need (and every optional
  * value that is provided) has its provider upstream with the declared type.
  */
 export function checkStages(stages: Stage<any, any>[]): void {
-  const providers = new Map<string, { by: string; type: string }>(
-    Object.entries(KERNEL_VALUES).map(([value, type]) => [value, { by: "the kernel", type }]),
-  );
+  const providers = kernelProviders();
   const seen = new Set<string>();
   for (const stage of stages) {
     const { name, kernel, provides } = stage.meta;
@@ -107,15 +118,13 @@ export function checkStages(stages: Stage<any, any>[]): void {
       if (earlier) {
         throw new FrameloomError(
           KernelErrors.STAGE_DUPLICATE_PROVIDER,
-          `"${value}" is provided twice: by ${earlier.by === "the kernel" ? "the kernel" : `stage "${earlier.by}"`} (${earlier.type}) and by stage "${name}" (${type}); each value has exactly one provider`,
+          `"${value}" is provided twice: by ${providerName(earlier)} (${earlier.type}) and by stage "${name}" (${type}); each value has exactly one provider`,
         );
       }
       providers.set(value, { by: name, type });
     }
   }
-  const available = new Map<string, { by: string; type: string }>(
-    Object.entries(KERNEL_VALUES).map(([value, type]) => [value, { by: "the kernel", type }]),
-  );
+  const available = kernelProviders();
   for (const stage of stages) {
     const { name, needs, optional, provides } = stage.meta;
     const check = (value: string, type: string, required: boolean) => {
@@ -133,7 +142,7 @@ export function checkStages(stages: Stage<any, any>[]): void {
       if (provider.type !== type) {
         throw new FrameloomError(
           KernelErrors.STAGE_TYPE_MISMATCH,
-          `stage "${name}" needs "${value}" as ${type}, but ${provider.by === "the kernel" ? "the kernel" : `stage "${provider.by}"`} provides it as ${provider.type}`,
+          `stage "${name}" needs "${value}" as ${type}, but ${providerName(provider)} provides it as ${provider.type}`,
         );
       }
     };

@@ -95,6 +95,18 @@ export function mediaLocalTime(source: MediaSource, t: number): number {
   return source.loop && length !== null && length > 0 ? local % length : local;
 }
 
+/**
+ * The part of [from, to) (composition seconds) in which the element's window [start, start + duration)
+ * lies (duration null: to the end), or null when they do not meet. Half-open on both: clip edges snap
+ * onto frame edges, so a window that only touches the range at an edge shows in none of its frames.
+ * Capture (which clips to extract) and the plan dir (which files a chunk needs) decide with this one rule.
+ */
+export function mediaWindowIn(source: Pick<MediaSource, "start" | "duration">, from: number, to: number): { start: number; end: number } | null {
+  const start = Math.max(from, source.start);
+  const end = Math.min(to, source.duration === null ? to : source.start + source.duration);
+  return end > start ? { start, end } : null;
+}
+
 export interface Composition {
   /** `data-composition-id` of the root. */
   id: string;

@@ -21,6 +21,7 @@ import {
   SharedErrors,
   errorMessage,
   isFrameloomError,
+  mediaWindowIn,
   probeMediaFile,
   type Composition,
   type EncodeSettings,
@@ -225,10 +226,10 @@ function lightSources(composition: Composition, range: FrameRange, layered: Medi
   const shown: { start: number; end: number }[] = [];
   for (const m of layered) {
     if (m.transfer !== "pq" && m.transfer !== "hlg") continue;
-    const start = Math.max(from, m.start);
-    const end = Math.min(to, m.duration === null ? to : m.start + m.duration);
-    if (!(end > start)) continue;
-    shown.push({ start, end });
+    const window = mediaWindowIn(m, from, to);
+    if (!window) continue;
+    const { start, end } = window;
+    shown.push(window);
     const rate = m.playbackRate ?? 1;
     const length = m.sourceDuration != null ? m.sourceDuration - m.mediaStart : null;
     let a = m.mediaStart + (start - m.start) * rate;

@@ -1,11 +1,10 @@
 /**
  * Capture stage: seeks the composition in Chromium frame by frame and reads each frame back.
  *
- * Input: the compiled `composition` and the frame `range` [from, to) to capture (the compile stage
- * guarantees 0 ≤ from < to ≤ totalFrames). Output: `capture` = { range, frames } on the streaming
- * route (an async iterable in index order, consumed by the encoder with back-pressure; `settled`
- * resolves when it is drained), { range, framesOnDisk } on the disk/sequential routes, or
- * `layeredFrames` (layer stacks for the composite stage) on any route.
+ * Input: the render `plan` (its composition, the frame `range` [from, to), the capture settings and
+ * the layer plan). Output: `captured: Frames` — a stream in index order on the streaming route
+ * (consumed with back-pressure; `settled` resolves when it is drained), a directory on the
+ * disk/sequential routes, or layer stacks for the composite stage on any route.
  *
  * Every route runs on the one capture engine (engine/engine.ts): the browser and the capture method
  * are decided here once (`decideCapture`), the session pool applies them, the scheduler hands out
@@ -14,8 +13,8 @@
  * Invariants: every frame in the range is delivered exactly once, frame i shows composition time
  * frameTime(i); all browsers and the file server are closed on every exit path; a page exception
  * fails the render with the page's message; a crashed browser is retried (once at the same worker
- * count, then with half the workers); `capture.stats.report` says which browser and method captured
- * and how many frames were re-used.
+ * count, then with half the workers); the stats `settled` resolves with say which browser and method
+ * captured and how many frames were re-used.
  */
 import { statfs } from "node:fs/promises";
 import path from "node:path";

@@ -23,6 +23,7 @@ import {
   frameTime,
   killTree,
   mediaLocalTime,
+  mediaWindowIn,
   spawnTracked,
   type FrameRange,
   type Fps,
@@ -219,8 +220,7 @@ export class VideoFrameStore {
       if (source.kind !== "video" || videos.has(source.id)) continue;
       // A clip outside its window in the whole range is hidden there: no frames to extract (a chunk's project
       // tree may not even hold its file).
-      const onScreen = source.start < rangeEnd && (source.duration === null || source.start + source.duration > rangeStart);
-      if (!onScreen) continue;
+      if (mediaWindowIn(source, rangeStart, rangeEnd) === null) continue;
       const dir = path.join(options.dir, `v${n++}`);
       await mkdir(dir, { recursive: true });
       const probe = new VideoFrames(source, dir, options.fps, 0, 0, options.signal);
