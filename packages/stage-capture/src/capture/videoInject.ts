@@ -239,10 +239,6 @@ export class VideoFrameStore {
     return new VideoFrameStore(videos);
   }
 
-  get ids(): string[] {
-    return [...this.videos.keys()];
-  }
-
   /** The frames of every video at composition time t, as data: URLs (read once, shared by the sessions). */
   async framesAt(t: number): Promise<{ id: string; key: string; dataUrl: () => Promise<string> }[]> {
     const out = [];
