@@ -232,6 +232,7 @@ withCompositionOptions(
   .option("--chunk-size <frames>", `frames per chunk of a distributed render (default ${DEFAULT_CHUNK_SIZE})`, parseChunkSize, DEFAULT_CHUNK_SIZE)
   .option("--for <output>", "the final output the plan is for: its extension picks the format, as with render -o")
   .option("--json", "print one JSON object with the result", false)
+  .option("--quiet", "print nothing but errors (and --json output)", false)
   .action((input: string, opts) =>
     runCommand(
       opts,
@@ -269,6 +270,7 @@ program
   .option("--frames <A-B>", "frames A to B (inclusive, 0-based); default the whole plan")
   .option("--workers <n>", "browsers capturing in parallel, or auto", parseWorkers, "auto")
   .option("--json", "print one JSON object with the result", false)
+  .option("--quiet", "print nothing but errors (and --json output)", false)
   .action((planDir: string, opts) =>
     runCommand(
       opts,
@@ -285,6 +287,7 @@ program
   .argument("<segments...>", "the segments, one per chunk of the plan, in frame order")
   .requiredOption("-o, --output <path>", "the final output (written atomically)")
   .option("--json", "print one JSON object with the result", false)
+  .option("--quiet", "print nothing but errors (and --json output)", false)
   .action((planDir: string, segments: string[], opts) =>
     runCommand(
       opts,
