@@ -26,28 +26,70 @@ function fakeCdp(frames: { hasDamage: boolean; screenshotData?: string }[]) {
 const jpeg = (text: string) => Buffer.from(text).toString("base64");
 
 describe("BeginFrameShooter", () => {
-  it("a frame with damage is read back; one without repeats the previous bytes (after checking the renderer is alive)", async () => {
+  const ask = { format: "jpeg", quality: 90, mayReuse: true } as const;
+  const beginFrames = (calls: string[]) => calls.filter((c) => c === "HeadlessExperimental.beginFrame").length;
+
+  it("a moving page costs one BeginFrame per frame: the read-back is asked for at once", async () => {
     const { cdp, calls } = fakeCdp([
-      { hasDamage: true },
       { hasDamage: true, screenshotData: jpeg("A") },
-      { hasDamage: false }, // settle
-      { hasDamage: false }, // next frame: nothing changed
+      { hasDamage: true, screenshotData: jpeg("B") },
+      { hasDamage: true, screenshotData: jpeg("C") },
     ]);
     const shooter = new BeginFrameShooter(cdp, new FrameTicks());
-    const first = await shooter.shoot({ format: "jpeg", quality: 90, mayReuse: true });
-    expect(first).toEqual({ data: Buffer.from("A"), reused: false });
-    const second = await shooter.shoot({ format: "jpeg", quality: 90, mayReuse: true });
+    const shots = [await shooter.shoot(ask), await shooter.shoot(ask), await shooter.shoot(ask)];
+    expect(shots.map((s) => [s.data.toString(), s.reused])).toEqual([["A", false], ["B", false], ["C", false]]);
+    expect(beginFrames(calls)).toBe(3);
+  });
+
+  it("a page that stops: the read-back equal to the last one repeats its Buffer and absorbs its own damage; then still frames are not read back", async () => {
+    const { cdp, calls } = fakeCdp([
+      { hasDamage: true, screenshotData: jpeg("A") },
+      { hasDamage: true, screenshotData: jpeg("A") }, // nothing changed but the read-back's own damage
+      { hasDamage: true }, // absorb
+      { hasDamage: false }, // still: no damage, no read-back
+      { hasDamage: true }, // it moves again: damage…
+      { hasDamage: true, screenshotData: jpeg("B") }, // …then the read-back
+      { hasDamage: true, screenshotData: jpeg("C") }, // moving again: straight to the read-back
+    ]);
+    const shooter = new BeginFrameShooter(cdp, new FrameTicks());
+    const first = await shooter.shoot(ask);
+    const second = await shooter.shoot(ask);
     expect(second.reused).toBe(true);
+    expect(second.data).toBe(first.data); // the very Buffer: the encoder leaves it to ffmpeg to repeat
+    expect(beginFrames(calls)).toBe(3);
+    const third = await shooter.shoot(ask);
+    expect(third.reused).toBe(true);
+    expect(third.data).toBe(first.data);
+    expect(calls.at(-1)).toBe("Runtime.evaluate"); // a renderer that died behind "no damage" fails here
+    const fourth = await shooter.shoot(ask);
+    expect([fourth.data.toString(), fourth.reused]).toEqual(["B", false]);
+    const fifth = await shooter.shoot(ask);
+    expect([fifth.data.toString(), fifth.reused]).toEqual(["C", false]);
+    expect(beginFrames(calls)).toBe(7);
+  });
+
+  it("a moving page's read-back that draws nothing (no damage) repeats the last shot", async () => {
+    const { cdp, calls } = fakeCdp([{ hasDamage: true, screenshotData: jpeg("A") }, { hasDamage: false }]);
+    const shooter = new BeginFrameShooter(cdp, new FrameTicks());
+    const first = await shooter.shoot(ask);
+    const second = await shooter.shoot(ask);
+    expect(second).toEqual({ data: first.data, reused: true });
     expect(second.data).toBe(first.data);
     expect(calls.at(-1)).toBe("Runtime.evaluate");
   });
 
-  it("no damage from a renderer that died after the seek is not taken for an unchanged frame", async () => {
-    const { cdp, state } = fakeCdp([{ hasDamage: true }, { hasDamage: true, screenshotData: jpeg("A") }, { hasDamage: false }, { hasDamage: false }]);
+  it("the first read-back of a page is asked again while it comes back empty", async () => {
+    const { cdp } = fakeCdp([{ hasDamage: false }, { hasDamage: true, screenshotData: jpeg("A") }]);
     const shooter = new BeginFrameShooter(cdp, new FrameTicks());
-    await shooter.shoot({ format: "jpeg", quality: 90, mayReuse: true });
+    expect(await shooter.shoot(ask)).toEqual({ data: Buffer.from("A"), reused: false });
+  });
+
+  it("no damage from a renderer that died after the seek is not taken for an unchanged frame", async () => {
+    const { cdp, state } = fakeCdp([{ hasDamage: true, screenshotData: jpeg("A") }, { hasDamage: false }]);
+    const shooter = new BeginFrameShooter(cdp, new FrameTicks());
+    await shooter.shoot(ask);
     state.dead = true;
-    await expect(shooter.shoot({ format: "jpeg", quality: 90, mayReuse: true })).rejects.toThrow(/Target crashed/);
+    await expect(shooter.shoot(ask)).rejects.toThrow(/Target crashed/);
   });
 
   it("without re-use, a read-back without damage (the compositor's old surface) is checked the same way", async () => {
@@ -55,5 +97,15 @@ describe("BeginFrameShooter", () => {
     state.dead = true;
     const shooter = new BeginFrameShooter(cdp, new FrameTicks());
     await expect(shooter.shoot({ format: "jpeg", quality: 90, mayReuse: false })).rejects.toThrow(/Target crashed/);
+  });
+
+  it("without re-use every frame is read back, even when its bytes equal the last ones", async () => {
+    const { cdp } = fakeCdp([{ hasDamage: true, screenshotData: jpeg("A") }, { hasDamage: true, screenshotData: jpeg("A") }]);
+    const shooter = new BeginFrameShooter(cdp, new FrameTicks());
+    const noReuse = { format: "jpeg", quality: 90, mayReuse: false } as const;
+    const first = await shooter.shoot(noReuse);
+    const second = await shooter.shoot(noReuse);
+    expect(second.reused).toBe(false);
+    expect(second.data).not.toBe(first.data);
   });
 });

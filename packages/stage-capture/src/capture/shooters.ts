@@ -5,10 +5,16 @@
  * - `screenshot`: `Page.captureScreenshot`. Chromium draws on its own; whether anything changed is
  *   asked of the page (`window.__frameloom.changedSinceLastCheck()`, runtime/page), which answers
  *   false only when that is provably so.
- * - `beginframe`: the page draws only when told (`--enable-begin-frame-control`). Per frame: one
- *   BeginFrame without a screenshot draws the page and says whether anything was damaged; only
- *   then a BeginFrame with a screenshot reads it back, and one more without a screenshot absorbs the
- *   damage that the read-back itself reports (measured: otherwise the next frame always has damage).
+ * - `beginframe`: the page draws only when told (`--enable-begin-frame-control`). A still page
+ *   (the last frame repeated the one before): one BeginFrame without a screenshot draws the page
+ *   and says whether anything was damaged, and only then a BeginFrame with a screenshot reads it
+ *   back. A moving page (the last frame changed): the read-back is asked for at once, one BeginFrame
+ *   a frame. A read-back leaves damage of its own (measured: the next BeginFrame always reports
+ *   damage after one), so when a read-back shows the page stopped, one more BeginFrame absorbs it
+ *   before damage is asked again.
+ * - Either method: a read-back whose bytes equal the last shot's hands on the last shot's Buffer,
+ *   so the encoder repeats the picture instead of decoding it again (matroskaPipe.ts), and counts
+ *   as reused: `reused` means "the previous frame's picture", whether or not it was read back.
  *
  * Invariants: `lastShot` is always the image of what the page shows now, so repeating it when
  * nothing changed is exact; frameTimeTicks strictly increase per page; a shot is never reused
@@ -21,7 +27,7 @@ import { CaptureErrors } from "./errors.js";
 
 export interface Shot {
   data: Buffer;
-  /** True when these are the previous shot's bytes (nothing changed since). */
+  /** True when `data` is the previous shot's very Buffer: nothing changed since (no damage, or the same bytes read back). */
   reused: boolean;
 }
 
@@ -67,6 +73,8 @@ export class ScreenshotShooter implements Shooter {
       optimizeForSpeed: true,
     });
     const data = Buffer.from(shot.data, "base64");
+    // The page could not prove it unchanged, but the picture is: the last Buffer again (the encoder repeats it).
+    if (request.mayReuse && this.lastShot?.format === request.format && this.lastShot.data.equals(data)) return { data: this.lastShot.data, reused: true };
     this.lastShot = { format: request.format, data };
     return { data, reused: false };
   }
@@ -83,6 +91,11 @@ const SHOT_ATTEMPTS = 3;
 export class BeginFrameShooter implements Shooter {
   readonly method = "beginframe" as const;
   private lastShot: { format: string; data: Buffer } | null = null;
+  /**
+   * The last frame was read back and differed from the one before: the next most likely changes too, so its
+   * read-back is asked for at once (one BeginFrame) instead of after a BeginFrame that only asks for damage.
+   */
+  private moving = false;
   /** One BeginFrame at a time per page ("Another frame is pending" otherwise). */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -101,24 +114,48 @@ export class BeginFrameShooter implements Shooter {
   }
 
   async shoot(request: ShotRequest): Promise<Shot> {
-    // Without re-use there is no question to ask: straight to the read-back.
-    if (request.mayReuse) {
+    const previous = request.mayReuse && this.lastShot?.format === request.format ? this.lastShot.data : null;
+    // A still page: ask for damage first, and read back only when there is some.
+    if (previous && !this.moving) {
       const drawn = await this.frame({});
-      if (!drawn.hasDamage && this.lastShot?.format === request.format) {
-        await this.assertRendererAlive();
-        return { data: this.lastShot.data, reused: true };
-      }
+      if (!drawn.hasDamage) return this.repeat(previous);
     }
     const screenshot = { format: request.format, ...(request.format === "jpeg" ? { quality: request.quality } : {}), optimizeForSpeed: true };
+    const data = await this.readBack(screenshot, previous !== null && this.moving);
+    if (data === null) {
+      // A moving page's read-back drew nothing: no damage since the last one.
+      this.moving = false;
+      return this.repeat(previous!);
+    }
+    if (previous?.equals(data)) {
+      // The page stopped changing. The read-back left damage of its own; absorb it, so that the next frame's
+      // BeginFrame without a read-back reports the page's damage only.
+      this.moving = false;
+      await this.frame({});
+      return { data: previous, reused: true };
+    }
+    this.lastShot = { format: request.format, data };
+    this.moving = request.mayReuse;
+    return { data, reused: false };
+  }
+
+  private async repeat(previous: Buffer): Promise<Shot> {
+    await this.assertRendererAlive();
+    return { data: previous, reused: true };
+  }
+
+  /**
+   * One BeginFrame with a screenshot (asked again while it comes back empty). `emptyMeansUnchanged`: an empty
+   * answer without damage means nothing changed since the last read-back (null), not "try again".
+   */
+  private async readBack(screenshot: { format: "jpeg" | "png"; quality?: number; optimizeForSpeed: boolean }, emptyMeansUnchanged: boolean): Promise<Buffer | null> {
     for (let attempt = 1; attempt <= SHOT_ATTEMPTS; attempt++) {
       const shot = await this.frame({ screenshot });
       if (shot.screenshotData) {
         if (!shot.hasDamage) await this.assertRendererAlive();
-        if (request.mayReuse) await this.frame({});
-        const data = Buffer.from(shot.screenshotData, "base64");
-        this.lastShot = { format: request.format, data };
-        return { data, reused: false };
+        return Buffer.from(shot.screenshotData, "base64");
       }
+      if (emptyMeansUnchanged && !shot.hasDamage) return null;
     }
     throw new FrameloomError(CaptureErrors.BEGIN_FRAME, `BeginFrame returned no screenshot after ${SHOT_ATTEMPTS} attempts`, { retryable: true });
   }
