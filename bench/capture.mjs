@@ -24,7 +24,12 @@
 //      `capture` report; "n/a" when the build gives none), and what the report says was used.
 //  (c) ratios: fps against the old path of the same fixture, measured in the same run (and its CPU
 //      per frame against the old path's), and hold-half fps against the same config on "animated".
-//  (d) one JSON line last on stdout (everything above, machine and options).
+//  (d) the encoder alone: the "animated" fixture's frames, captured once (JPEG q95, as the capture
+//      stage makes them), written to disk, then encoded by ffmpeg with the standard preset's own
+//      arguments (buildFfmpegArgs of @frameloom/stage-encode), nothing else running: its wall and
+//      CPU are a floor no render of that fixture at that preset goes below on this machine. Set
+//      against half the old path's wall (what "2× the old path" needs), in the same run.
+//  (e) one JSON line last on stdout (everything above, machine and options).
 //
 // Usage: node bench/capture.mjs [--quick] [--frames N] [--size WxH] [--raw-frames N] [--runs N]
 //          [--only KEY=V1,V2]… [--timeout S]
@@ -35,7 +40,7 @@
 //   --runs N       N rounds, interleaved (round 1 in order, round 2 reversed, …); figures are medians.
 //                  An even N gives every config the same mean position in the run (with 1, the old
 //                  path of each fixture always renders first, right after the warm-up)
-//   --only K=V,…   filters, repeatable: sections=raw,e2e  browsers=system,shell[,auto,PATH]
+//   --only K=V,…   filters, repeatable: sections=raw,e2e,encoder  browsers=system,shell[,auto,PATH]
 //                  methods=screenshot,beginframe[,auto]  routes=streaming,disk[,sequential]
 //                  workers=1,auto[,N]  fixtures=animated,hold-half; the old path always runs for
 //                  each selected fixture (the ratios need it). `--only raw` = `--only sections=raw`.
@@ -55,6 +60,8 @@ import { parseArgs } from "node:util";
 import puppeteer from "puppeteer-core";
 import { chromiumArgs, findFfmpeg } from "@frameloom/shared-helpers";
 import * as stageCapture from "@frameloom/stage-capture";
+import { buildFfmpegArgs } from "@frameloom/stage-encode";
+import { PRESETS } from "@frameloom/kernel";
 import { ProcessTreeSampler, machineInfo, median } from "@frameloom/cli";
 import { gsapTextProject, holdHalfProject } from "./fixtures.mjs";
 
@@ -106,7 +113,7 @@ const width = Number(sizeMatch[1]);
 const height = Number(sizeMatch[2]);
 
 const FILTER_DEFAULTS = {
-  sections: ["raw", "e2e"],
+  sections: ["raw", "e2e", "encoder"],
   browsers: ["system", "shell"],
   methods: ["screenshot", "beginframe"],
   routes: ["streaming", "disk"],
@@ -127,7 +134,7 @@ const pick = (key) => filters[key] ?? FILTER_DEFAULTS[key];
 const check = (key, allowed, test = (v) => allowed.includes(v)) => {
   for (const v of pick(key)) if (!test(v)) fail(`--only ${key}=${v}: expected ${allowed.join(", ")}`);
 };
-check("sections", ["raw", "e2e"]);
+check("sections", ["raw", "e2e", "encoder"]);
 check("methods", ["screenshot", "beginframe", "auto"]);
 check("routes", ["streaming", "disk", "sequential"]);
 check("workers", ["1", "auto", "N"], (v) => v === "auto" || (Number.isInteger(Number(v)) && Number(v) >= 1));
@@ -228,6 +235,7 @@ const results = {
   executables: {},
   raw: [],
   e2e: [],
+  encoder: null,
   skipped: [],
   notes: [],
 };
@@ -667,11 +675,93 @@ if (sections.includes("e2e")) {
   }
 }
 
+// ----- (d) the encoder alone -------------------------------------------------------------------
+if (sections.includes("encoder")) {
+  const source = results.executables.shell ? { browser: "shell", method: "beginframe" } : results.executables.system ? { browser: "system", method: "screenshot" } : null;
+  if (!source) results.skipped.push({ section: "encoder", reason: "no browser to capture the frames with" });
+  else {
+    const project = track(gsapTextProject({ width, height, duration: frames / FPS }));
+    const dir = path.join(work, "encoder-frames");
+    mkdirSync(dir, { recursive: true });
+    const samples = [];
+    const errors = [];
+    let args = null;
+    try {
+      const all = Array.from({ length: frames }, (_, i) => i);
+      const shot = await rawLoop({ executablePath: results.executables[source.browser].path, shell: source.browser === "shell", method: source.method, project, count: frames, keep: all });
+      for (const i of all) writeFileSync(path.join(dir, `${String(i).padStart(6, "0")}.jpg`), shot.frames.get(i));
+      const output = path.join(work, "encoder-out.mp4");
+      args = buildFfmpegArgs({
+        width,
+        height,
+        fps: { num: FPS, den: 1 },
+        input: { kind: "files", encoding: "jpeg", pattern: path.join(dir, "%06d.jpg"), startNumber: 0 },
+        frames,
+        outputPath: output,
+        settings: PRESETS.standard.encode,
+      });
+      for (let run = 1; run <= runs; run++) {
+        const sampler = new ProcessTreeSampler({ intervalMs: 50 });
+        sampler.start();
+        const t0 = performance.now();
+        const code = await new Promise((resolve, reject) => {
+          child = spawn(findFfmpeg(), args, { stdio: ["ignore", "ignore", "pipe"] });
+          let err = "";
+          child.stderr.on("data", (d) => (err = (err + d).slice(-2000)));
+          child.on("error", reject);
+          child.on("close", (c, signal) => {
+            child = null;
+            resolve(c === 0 ? 0 : `${c ?? signal}: ${err.trim().split("\n").pop()}`);
+          });
+        });
+        const wallS = (performance.now() - t0) / 1000;
+        const usage = sampler.stop();
+        if (code !== 0) throw new Error(`ffmpeg exited ${code}`);
+        samples.push({ wallS: round(wallS), cpuSPerFrame: round(usage.cpu.totalMs / 1000 / frames, 3) });
+        log(`  encoder round ${run}/${runs}: ${fmt(wallS)} s, ${fmt(usage.cpu.totalMs / 1000 / frames, 3)} CPU s/frame`);
+      }
+    } catch (error) {
+      if (interrupted) await stopping();
+      errors.push(errorText(error));
+      log(`  encoder FAILED: ${errorText(error)}`);
+    } finally {
+      rmSync(project, { recursive: true, force: true });
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const old = results.e2e.find((r) => r.fixture === "animated" && r.old && r.wallS);
+    const best = results.e2e.filter((r) => r.fixture === "animated" && !r.old && r.wallS).sort((a, b) => a.wallS - b.wallS)[0];
+    const wallS = round(med(samples.map((x) => x.wallS)));
+    results.encoder = {
+      fixture: "animated",
+      frames,
+      framesFrom: source,
+      preset: "standard",
+      args,
+      wallS,
+      cpuSPerFrame: round(med(samples.map((x) => x.cpuSPerFrame)), 3),
+      oldPathWallS: old?.wallS ?? null,
+      twiceOldPathWallS: old ? round(old.wallS / 2) : null,
+      bestWallS: best?.wallS ?? null,
+      errors,
+      samples,
+    };
+    const e = results.encoder;
+    log(`\n(d) the encoder alone: the animated fixture's ${frames} frames (JPEG q95 from ${source.browser} ${source.method}) from disk, ffmpeg with the standard preset's arguments, median of ${runs}:`);
+    if (e.wallS !== null) {
+      log(`  ${fmt(e.wallS)} s wall, ${fmt(e.cpuSPerFrame, 3)} CPU s/frame`);
+      if (e.oldPathWallS !== null) {
+        log(`  2× the old path (${fmt(e.oldPathWallS)} s) means ${fmt(e.twiceOldPathWallS)} s for the whole render; the encoder alone takes ${fmt(e.wallS)} s (${fmt(e.wallS / e.twiceOldPathWallS)}× that)${e.bestWallS !== null ? `; the best config took ${fmt(e.bestWallS)} s (${fmt(e.bestWallS / e.wallS)}× the encoder alone)` : ""}`);
+      }
+    }
+    log("");
+  }
+}
+
 for (const note of notes) log(`NOTE: ${note}`);
 results.notes = [...notes];
 results.wallS = round((performance.now() - startedAt) / 1000, 1);
 results.load1End = round(os.loadavg()[0]);
-const failures = [...results.raw, ...results.e2e].filter((r) => r.errors.length).length;
+const failures = [...results.raw, ...results.e2e, ...(results.encoder ? [results.encoder] : [])].filter((r) => r.errors.length).length;
 log(`\nwhole script ${results.wallS} s, load ${machine.load1} → ${results.load1End}${Math.max(machine.load1, results.load1End) > machine.cores * 0.5 ? " (busy machine: contended figures)" : ""}${failures ? `; ${failures} row(s) with failures` : ""}`);
 cleanup();
 log(JSON.stringify(results));
