@@ -25,6 +25,9 @@
 // Quality: both "standard" = x264 medium CRF 18, aq-mode=3:aq-strength=0.8:deblock=1,1, no B-frames;
 // capture JPEG q95 (Frameloom) vs JPEG q100 (HyperFrames). HDR: both HEVC Main 10 PQ at CRF 18,
 // x265 veryfast (Frameloom) vs medium (HyperFrames).
+// Then, per SDR case, the encoder alone: the case's frames (decoded from Frameloom's output, as JPEG
+// -q:v 2) encoded by ffmpeg with the standard preset's own arguments (buildFfmpegArgs), nothing else
+// running, set against what 2× the old path and 2.5× HyperFrames' best would ask of a whole render.
 //
 // Usage: node bench/peer-hyperframes.mjs [--cases gsap,cuts,small,hdr] [--runs N] [--json] [--quick]
 //          [--timeout S]
@@ -41,6 +44,8 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { findFfmpeg, findFfprobe } from "@frameloom/shared-helpers";
+import { PRESETS } from "@frameloom/kernel";
+import { buildFfmpegArgs } from "@frameloom/stage-encode";
 import { CASES } from "./peer/cases.mjs";
 import { preparePeer } from "./peer/install.mjs";
 import { measured, probe, psnr, stopAll } from "./peer/measure.mjs";
@@ -304,6 +309,29 @@ for (const name of caseNames) {
     row.psnrMinDb = p.minDb !== undefined ? round(p.minDb) : null;
     if (p.error) row.psnrError = p.error;
   }
+  // The encoder alone (SDR cases): the case's frames (decoded from Frameloom's output, as JPEG), encoded by ffmpeg with
+  // the standard preset's own arguments, nothing else running. No render of the case at that preset goes below it.
+  let encoderAlone = null;
+  if (!kase.hdr && ref?.output) {
+    const framesDir = path.join(caseDir, "encoder-frames");
+    mkdirSync(framesDir, { recursive: true });
+    const extract = spawnSync(ffmpeg, ["-v", "error", "-i", path.join(caseDir, ref.id, "out.mp4"), "-q:v", "2", path.join(framesDir, "%06d.jpg")], { encoding: "utf8" });
+    const dir = path.join(caseDir, "encoder-alone");
+    mkdirSync(dir, { recursive: true });
+    const argv = [ffmpeg, ...buildFfmpegArgs({
+      width: kase.width, height: kase.height, fps: { num: FPS, den: 1 }, frames: kase.frames,
+      input: { kind: "files", encoding: "jpeg", pattern: path.join(framesDir, "%06d.jpg"), startNumber: 1 },
+      outputPath: path.join(dir, "out.mp4"), settings: PRESETS.standard.encode,
+    })];
+    const samples = [];
+    for (let run = 1; run <= runs && extract.status === 0; run++) {
+      const m = await measured(peer.meter, argv, { env: process.env, cwd: dir, logFile: path.join(dir, `log-${run}.txt`), timeoutS, resultFile: path.join(dir, `meter-${run}.txt`) });
+      if (m.exit === 0 && !m.timedOut) samples.push({ run, wallS: round(m.wallS, 2), cpuS: round(m.cpuS, 2) });
+      say(`  run ${run} ${"the encoder alone (ffmpeg, standard preset, frames from disk)".padEnd(62)} ${m.exit === 0 ? `${m.wallS.toFixed(2)} s wall, ${m.cpuS.toFixed(2)} s CPU` : `FAILED (exit ${m.exit})`}`);
+    }
+    if (extract.status !== 0) say(`  the encoder alone: could not extract the frames: ${extract.stderr.trim().split("\n").pop()}`);
+    encoderAlone = samples.length ? { wallS: round(median(samples.map((x) => x.wallS))), cpuS: round(median(samples.map((x) => x.cpuS))), samples } : null;
+  }
   const ok = (r) => r.ok && Number.isFinite(r.wallS);
   const bestOf = (renderer, variant) => rows.filter((r) => r.renderer === renderer && (variant === undefined || r.variant === variant) && ok(r)).sort((a, b) => a.wallS - b.wallS)[0] ?? null;
   const flBest = bestOf("frameloom", "new");
@@ -316,6 +344,7 @@ for (const name of caseNames) {
     // wall ratios, > 1 = Frameloom's new defaults are faster
     speedup: flBest && hfBest ? round(hfBest.wallS / flBest.wallS) : null,
     speedupVsOld: flBest && flOldBest ? round(flOldBest.wallS / flBest.wallS) : null,
+    encoderAlone,
     rows: rows.map(({ samples, ...r }) => ({ ...r, samples })),
   });
   if (keepDir) {
@@ -379,6 +408,14 @@ for (const res of results) {
     const failed = res.rows.filter((r) => r.failed).map((r) => `${r.label}: ${r.failed}`);
     say(`${res.case}: no comparison: ${failed.join("; ") || "no successful render"}`);
   }
+}
+for (const res of results) {
+  const e = res.encoderAlone;
+  if (!e) continue;
+  const old = res.rows.find((r) => r.id === res.frameloomOldBest);
+  const hf = res.rows.find((r) => r.id === res.hyperframesBest);
+  const needs = [old && `2× the old path needs ${round(old.wallS / 2)} s`, hf && `2.5× HyperFrames' best needs ${round(hf.wallS / 2.5)} s`].filter(Boolean);
+  say(`${res.case}: the encoder alone (ffmpeg, standard preset, the case's frames from disk) takes ${e.wallS} s wall, ${e.cpuS} s CPU${needs.length ? `; for the whole render, ${needs.join(", ")}` : ""}`);
 }
 const totalS = (performance.now() - scriptStarted) / 1000;
 say(`\nwhole script: ${totalS.toFixed(0)} s (set-up ${setupS.toFixed(1)} s), load ${round(os.loadavg()[0])} at the end`);

@@ -119,29 +119,45 @@ describe("mp4 (libx264)", () => {
     expect(c.progressLog.length).toBeGreaterThanOrEqual(2);
   });
 
-  it("a JPEG frame repeated by the capture (the same Buffer) is left to ffmpeg to repeat: the output equals sending every frame", async () => {
+  it("a JPEG frame repeating the previous one (the same Buffer, or equal bytes) is left to ffmpeg to repeat: the output equals sending every frame", async () => {
     const colours = ["red", "lime", "blue"];
     const pictures = await Promise.all(
       colours.map(async (c) => (await runProcess(ffmpeg, ["-v", "error", "-f", "lavfi", "-i", `color=${c}:s=${W}x${H}`, "-frames:v", "1", "-q:v", "2", "-f", "image2pipe", "-c:v", "mjpeg", "-"])).stdout),
     );
     // Holds of one, two and four frames, a hold at the very end, and a picture coming back.
     const order = [0, 0, 1, 2, 2, 2, 2, 0, 1, 1, 2, 2];
-    async function* frames(copy: boolean): AsyncGenerator<Frame> {
-      for (const [i, p] of order.entries()) yield { index: i, encoding: "jpeg", data: copy ? Buffer.from(pictures[p]!) : pictures[p]! };
+    /** The same picture in other bytes: a JPEG comment (COM segment) right after SOI naming the frame. */
+    const unique = (jpeg: Buffer, i: number) => {
+      const text = Buffer.from(`frame ${i}`);
+      const com = Buffer.from([0xff, 0xfe, 0, text.length + 2]);
+      return Buffer.concat([jpeg.subarray(0, 2), com, text, jpeg.subarray(2)]);
+    };
+    type Bytes = "shared" | "copied" | "unique";
+    async function* frames(bytes: Bytes): AsyncGenerator<Frame> {
+      for (const [i, p] of order.entries()) {
+        const data = bytes === "shared" ? pictures[p]! : bytes === "copied" ? Buffer.from(pictures[p]!) : unique(pictures[p]!, i);
+        yield { index: i, encoding: "jpeg", data };
+      }
     }
     const md5s = async (file: string) =>
       (await runProcess(ffmpeg, ["-v", "error", "-i", file, "-f", "framemd5", "-pix_fmt", "rgb24", "-"])).stdout.toString().split("\n").filter((l) => l && !l.startsWith("#")).map((l) => l.split(",").at(-1)!.trim());
     const range = { from: 0, to: order.length };
-    const shared = path.join(dir, "repeat-shared.mp4");
-    const copied = path.join(dir, "repeat-copied.mp4");
-    const sharedRun = await runEncodeStage(input({ outputPath: shared, settings: mp4, frames: frames(false), range }), ctx());
-    const copiedRun = await runEncodeStage(input({ outputPath: copied, settings: mp4, frames: frames(true), range }), ctx());
+    const run = async (bytes: Bytes) => {
+      const file = path.join(dir, `repeat-${bytes}.mp4`);
+      return { file, result: await runEncodeStage(input({ outputPath: file, settings: mp4, frames: frames(bytes), range }), ctx()) };
+    };
+    const sharedRun = await run("shared");
+    const copiedRun = await run("copied");
+    const uniqueRun = await run("unique");
     // Repeats at positions 1, 4-6 and 9; the hold at the end still sends its last frame.
-    expect(sharedRun.framesRepeated).toBe(5);
-    expect(copiedRun.framesRepeated).toBe(0);
-    const [a, b] = await Promise.all([md5s(shared), md5s(copied)]);
-    expect(a).toHaveLength(order.length);
-    expect(a).toEqual(b);
+    expect(sharedRun.result.framesRepeated).toBe(5);
+    expect(copiedRun.result.framesRepeated).toBe(5);
+    expect(uniqueRun.result.framesRepeated).toBe(0);
+    const [a, b, every] = await Promise.all([md5s(sharedRun.file), md5s(copiedRun.file), md5s(uniqueRun.file)]);
+    expect(every).toHaveLength(order.length);
+    expect(a).toEqual(every);
+    expect(b).toEqual(every);
+    const shared = sharedRun.file;
     // And the pictures are where the order puts them: each hold repeats its own picture.
     const red = 0, lime = 1, blue = 2;
     const decoded = await Promise.all(order.map((_, i) => runProcess(ffmpeg, ["-v", "error", "-i", shared, "-vf", `select=eq(n\\,${i})`, "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"])));
