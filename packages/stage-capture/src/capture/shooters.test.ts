@@ -92,6 +92,18 @@ describe("BeginFrameShooter", () => {
     await expect(shooter.shoot(ask)).rejects.toThrow(/Target crashed/);
   });
 
+  it("a moving page whose renderer died after the seek: the previous picture with the read-back's damage is not taken for this frame", async () => {
+    const { cdp, state } = fakeCdp([
+      { hasDamage: true, screenshotData: jpeg("A") },
+      { hasDamage: true, screenshotData: jpeg("A") }, // the compositor's last frame, damaged by the last read-back
+      { hasDamage: false }, // absorb
+    ]);
+    const shooter = new BeginFrameShooter(cdp, new FrameTicks());
+    await shooter.shoot(ask);
+    state.dead = true;
+    await expect(shooter.shoot(ask)).rejects.toThrow(/Target crashed/);
+  });
+
   it("without re-use, a read-back without damage (the compositor's old surface) is checked the same way", async () => {
     const { cdp, state } = fakeCdp([{ hasDamage: false, screenshotData: jpeg("old") }]);
     state.dead = true;

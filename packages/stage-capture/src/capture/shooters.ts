@@ -129,10 +129,11 @@ export class BeginFrameShooter implements Shooter {
     }
     if (previous?.equals(data)) {
       // The page stopped changing. The read-back left damage of its own; absorb it, so that the next frame's
-      // BeginFrame without a read-back reports the page's damage only.
+      // BeginFrame without a read-back reports the page's damage only. The previous picture is also what a
+      // renderer that died after the seek leaves behind (with the read-back's damage): `repeat` tells them apart.
       this.moving = false;
       await this.frame({});
-      return { data: previous, reused: true };
+      return this.repeat(previous);
     }
     this.lastShot = { format: request.format, data };
     this.moving = request.mayReuse;
