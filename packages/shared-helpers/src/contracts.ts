@@ -338,7 +338,11 @@ export interface CaptureReport {
   method: CaptureMethod;
   /** Why the method is not the one asked for (a failed BeginFrame probe), when it is not. */
   methodNote?: string;
-  /** Frames read back from Chromium, and frames whose previous bytes were repeated because nothing changed. */
+  /**
+   * Frames with a picture of their own, and frames that repeat the previous frame's bytes because nothing changed
+   * (no damage or no page change, so not read back; or read back with the previous frame's very bytes, as the
+   * first frame of a hold is on BeginFrame).
+   */
   framesCaptured: number;
   framesReused: number;
 }
