@@ -9,3 +9,4 @@ export * from "./process.js";
 export * from "./discovery.js";
 export * from "./is.js";
 export * from "./media.js";
+export * from "./transferFunctions.js";

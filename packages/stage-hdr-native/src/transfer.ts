@@ -1,49 +1,18 @@
 /**
  * BT.2100 / BT.2408 transfer functions, exact double-precision maths (no tables). The reference
  * compositor uses these directly; the C++ addon builds its lookup tables from the same formulas.
+ * PQ and HLG themselves live in shared-helpers (transferFunctions.ts), which the plan's light
+ * measurement uses too; this module adds the display-referred forms, sRGB and SDR video.
  */
+
+import { HLG_DISPLAY_PEAK_NITS, HLG_SYSTEM_GAMMA, clampUnit, hlgInverseOetf, hlgOetf, pqDecode, pqEncode } from "@frameloom/shared-helpers";
 
 /** SDR reference white (BT.2408): linear 1.0 = 203 nits. */
 export const REFERENCE_WHITE_NITS = 203;
-/** HLG nominal display peak used for the OOTF. */
-export const HLG_DISPLAY_PEAK_NITS = 1000;
-/** HLG system gamma at 1000 nits. */
-export const HLG_SYSTEM_GAMMA = 1.2;
 
-const M1 = 2610 / 16384;
-const M2 = (2523 / 4096) * 128;
-const C1 = 3424 / 4096;
-const C2 = (2413 / 4096) * 32;
-const C3 = (2392 / 4096) * 32;
-const HLG_A = 0.17883277;
-const HLG_B = 1 - 4 * HLG_A;
-const HLG_C = 0.5 - HLG_A * Math.log(4 * HLG_A);
-
-const clamp01 = (v: number): number => (v < 0 ? 0 : v > 1 ? 1 : v);
-
-/** PQ inverse EOTF: absolute nits (0..10000) → signal 0..1. */
-function pqEncode(nits: number): number {
-  const y = Math.pow(clamp01(nits / 10000), M1);
-  return Math.pow((C1 + C2 * y) / (1 + C3 * y), M2);
-}
-/** PQ EOTF: signal 0..1 → absolute nits. */
-function pqDecode(e: number): number {
-  const p = Math.pow(clamp01(e), 1 / M2);
-  return 10000 * Math.pow(Math.max(p - C1, 0) / (C2 - C3 * p), 1 / M1);
-}
-/** HLG OETF: scene linear 0..1 → signal. */
-function hlgOetf(scene: number): number {
-  const e = clamp01(scene);
-  return e <= 1 / 12 ? Math.sqrt(3 * e) : HLG_A * Math.log(12 * e - HLG_B) + HLG_C;
-}
-/** HLG inverse OETF: signal → scene linear 0..1. */
-function hlgInverseOetf(signal: number): number {
-  const v = clamp01(signal);
-  return v <= 0.5 ? (v * v) / 3 : (Math.exp((v - HLG_C) / HLG_A) + HLG_B) / 12;
-}
 /** Display nits on a 1000-nit HLG display → signal (inverse OOTF per component, then OETF). 203 → 0.75. */
 function hlgEncode(nits: number): number {
-  return hlgOetf(Math.pow(clamp01(nits / HLG_DISPLAY_PEAK_NITS), 1 / HLG_SYSTEM_GAMMA));
+  return hlgOetf(Math.pow(clampUnit(nits / HLG_DISPLAY_PEAK_NITS), 1 / HLG_SYSTEM_GAMMA));
 }
 /** HLG signal → display nits on a 1000-nit display (inverse OETF, then OOTF per component). 0.75 → 203. */
 function hlgDecode(signal: number): number {
@@ -55,12 +24,12 @@ function srgbToLinear(v: number): number {
 }
 /** sRGB OETF (inverse EOTF, IEC 61966-2-1): linear (1.0 = SDR white) → 0..1, clipped to 0..1. */
 function srgbEncode(linear: number): number {
-  const l = clamp01(linear);
+  const l = clampUnit(linear);
   return l <= 0.0031308 ? 12.92 * l : 1.055 * Math.pow(l, 1 / 2.4) - 0.055;
 }
 /** SDR video (BT.1886 with black level 0, i.e. pure gamma 2.4): 0..1 → linear 0..1 (1.0 = SDR white). */
 function sdrVideoToLinear(v: number): number {
-  return Math.pow(clamp01(v), 2.4);
+  return Math.pow(clampUnit(v), 2.4);
 }
 
 /** BT.709 → BT.2020 primaries in linear light (BT.2087), row-major. */

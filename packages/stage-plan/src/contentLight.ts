@@ -28,7 +28,10 @@ import { endianness } from "node:os";
 import path from "node:path";
 import {
   FrameloomError,
+  HLG_DISPLAY_PEAK_NITS,
+  HLG_SYSTEM_GAMMA,
   MEDIA_INPUT_OPTIONS,
+  PQ_PEAK_NITS,
   SharedErrors,
   TailBuffer,
   abortError,
@@ -37,10 +40,13 @@ import {
   errorMessage,
   findFfmpeg,
   findFfprobe,
+  hlgInverseOetf as hlgSceneLight,
   invalidParameterError,
   is,
   isFrameloomError,
   killTree,
+  pqDecode,
+  pqEncode,
   runProcess,
   spawnTracked,
 } from "@frameloom/shared-helpers";
@@ -82,39 +88,23 @@ export interface MeasureContentLightOptions {
   domOnlyFrames?: boolean;
 }
 
-// SMPTE ST 2084 constants (DESIGN.md).
-const M1 = 2610 / 16384;
-const M2 = (2523 / 4096) * 128;
-const C1 = 3424 / 4096;
-const C2 = (2413 / 4096) * 32;
-const C3 = (2392 / 4096) * 32;
-const PQ_PEAK = 10_000;
-
-// ARIB STD-B67 constants, and the BT.2100 reference OOTF for a 1000-nit display (γ = 1.2, black 0).
-const HLG_A = 0.17883277;
-const HLG_B = 1 - 4 * HLG_A;
-const HLG_C = 0.5 - HLG_A * Math.log(4 * HLG_A);
-const HLG_PEAK = 1000;
-const HLG_GAMMA = 1.2;
-
-const clamp01 = (v: number) => (v > 1 ? 1 : v > 0 ? v : 0); // NaN → 0
+// PQ and HLG are shared-helpers' (transferFunctions.ts, the compositor's maths). Here a NaN code measures as black
+// (it cannot come from a decoded frame, but the light measurement must never report NaN).
+const orZero = (v: number) => (Number.isNaN(v) ? 0 : v);
 
 /** PQ EOTF: non-linear code (0..1, 1.0 = 10 000 nits) → nits. Codes outside 0..1 are clamped. */
 export function pqEotfNits(code01: number): number {
-  const p = clamp01(code01) ** (1 / M2);
-  return PQ_PEAK * (Math.max(p - C1, 0) / (C2 - C3 * p)) ** (1 / M1);
+  return pqDecode(orZero(code01));
 }
 
 /** Inverse PQ EOTF: nits (clamped to 0..10 000) → non-linear code 0..1. */
 export function pqCodeForNits(nits: number): number {
-  const y = clamp01(nits / PQ_PEAK) ** M1;
-  return ((C1 + C2 * y) / (1 + C3 * y)) ** M2;
+  return pqEncode(orZero(nits));
 }
 
 /** HLG inverse OETF: non-linear code 0..1 → normalised scene light 0..1. */
 export function hlgInverseOetf(code01: number): number {
-  const e = clamp01(code01);
-  return e <= 0.5 ? (e * e) / 3 : (Math.exp((e - HLG_C) / HLG_A) + HLG_B) / 12;
+  return hlgSceneLight(orZero(code01));
 }
 
 /** BT.2100 reference OOTF at 1000 nits applied to scene light (0..1 each): max(R, G, B) of display light, nits. */
@@ -122,7 +112,7 @@ function hlgLightFromScene(rs: number, gs: number, bs: number): number {
   const ys = 0.2627 * rs + 0.678 * gs + 0.0593 * bs;
   if (!(ys > 0)) return 0;
   const m = rs > gs ? (rs > bs ? rs : bs) : gs > bs ? gs : bs;
-  return HLG_PEAK * ys ** (HLG_GAMMA - 1) * m;
+  return HLG_DISPLAY_PEAK_NITS * ys ** (HLG_SYSTEM_GAMMA - 1) * m;
 }
 
 /**
@@ -159,7 +149,7 @@ let gainTable: Float64Array | null = null;
 function hlgGainTable(): Float64Array {
   if (gainTable === null) {
     gainTable = new Float64Array(GAIN_STEPS + 1);
-    for (let i = 0; i <= GAIN_STEPS; i++) gainTable[i] = (i / GAIN_STEPS) ** (HLG_GAMMA - 1);
+    for (let i = 0; i <= GAIN_STEPS; i++) gainTable[i] = (i / GAIN_STEPS) ** (HLG_SYSTEM_GAMMA - 1);
   }
   return gainTable;
 }
@@ -197,7 +187,7 @@ function frameLight(frame: Uint16Array, plane: number, transfer: "pq" | "hlg"): 
     const x = (0.2627 * rs + 0.678 * gs + 0.0593 * bs) * GAIN_STEPS;
     const k = x < GAIN_STEPS ? x | 0 : GAIN_STEPS - 1;
     const m = rs > gs ? (rs > bs ? rs : bs) : gs > bs ? gs : bs;
-    const light = HLG_PEAK * (gain[k]! + (gain[k + 1]! - gain[k]!) * (x - k)) * m;
+    const light = HLG_DISPLAY_PEAK_NITS * (gain[k]! + (gain[k + 1]! - gain[k]!) * (x - k)) * m;
     sum += light;
     if (light > peak) peak = light;
   }
@@ -464,7 +454,7 @@ function validate(sources: LightSource[], options: MeasureContentLightOptions): 
     if (s.still !== undefined && typeof s.still !== "boolean") throw invalidParameterError(`${at}.still`, "a boolean", s.still);
   }
   const { domNits, maxFramesPerSource } = options;
-  if (domNits !== undefined && !(is.number(domNits) && is.inRange(domNits, 0, PQ_PEAK))) {
+  if (domNits !== undefined && !(is.number(domNits) && is.inRange(domNits, 0, PQ_PEAK_NITS))) {
     throw invalidParameterError("domNits", "nits in 0..10000", domNits);
   }
   if (maxFramesPerSource !== undefined && !(is.integer(maxFramesPerSource) && maxFramesPerSource >= 1)) {
