@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import type { ChildProcess } from "node:child_process";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { isFrameloomError, killTree, spawnTracked } from "@frameloom/shared-helpers";
-import { DistributedErrors, runDistributed, sharedDirectoryStorage, startWorker, type AssembleJobData, type Chunk, type DistributedProgress, type DistributedWorker, type PlanStorage, type WorkerHandlers } from "./index.js";
+import { DistributedErrors, runDistributed, sharedDirectoryStorage, startWorker, type AssembleJobData, type RunDistributedOptions, type Chunk, type DistributedProgress, type DistributedWorker, type PlanStorage, type WorkerHandlers } from "./index.js";
 import { startRedis, type TestRedis } from "./testRedis.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -44,6 +44,11 @@ function scratchDir(): string {
 }
 
 /** Open sockets of this process to the test Redis: every exit path must close them all. */
+/** runDistributed's options for a test plan in `root`: the fixed plan hash, text segments, `out.txt` in root, 50 ms polling. */
+function runOptions(root: string, storage: PlanStorage, queue: string, chunks: Chunk[], totalFrames: number, redisUrl = redis.url): RunDistributedOptions {
+  return { redisUrl, queue, planDir: root, planHash: PLAN, chunks, segmentExt: "txt", storage, outputPath: path.join(root, "out.txt"), totalFrames, pollMs: 50 };
+}
+
 async function expectNoSocketsTo(port: number): Promise<void> {
   const open = () =>
     (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles().filter((h) => h instanceof net.Socket && !h.destroyed && h.remotePort === port);
@@ -153,16 +158,7 @@ describe("distributed render", () => {
     const progress: DistributedProgress[] = [];
     const outputPath = path.join(root, "out.txt");
     const result = await runDistributed({
-      redisUrl: redis.url,
-      queue,
-      planDir: root,
-      planHash: PLAN,
-      chunks: [...chunks].reverse(), // any order in, ascending order out
-      segmentExt: "txt",
-      storage,
-      outputPath,
-      totalFrames: 90,
-      pollMs: 50,
+      ...runOptions(root, storage, queue, [...chunks].reverse(), 90), // any order in, ascending order out
       onProgress: (p) => progress.push(p),
     });
 
@@ -191,18 +187,7 @@ describe("distributed render", () => {
     const fake = fakeHandlers(150);
     const first = await startWorkers(2, fake, storage, queue);
     const controller = new AbortController();
-    const opts = {
-      redisUrl: redis.url,
-      queue,
-      planDir: root,
-      planHash: PLAN,
-      chunks,
-      segmentExt: "txt",
-      storage,
-      outputPath: path.join(root, "out.txt"),
-      totalFrames: 80,
-      pollMs: 50,
-    };
+    const opts = runOptions(root, storage, queue, chunks, 80);
     const aborted = runDistributed({ ...opts, signal: controller.signal, onProgress: (p) => p.chunksDone >= 4 && controller.abort() });
     await expect(aborted).rejects.toMatchObject({ code: "FLM_ERR_ABORTED" });
     // The workers go too (they hand their running chunks back to the queue).
@@ -240,7 +225,7 @@ describe("distributed render", () => {
     const fake = fakeHandlers(20);
     let queued!: () => void;
     const isQueued = new Promise<void>((r) => (queued = r));
-    const run = runDistributed({ redisUrl: redis.url, queue, planDir: root, planHash: PLAN, chunks, segmentExt: "txt", storage, outputPath: path.join(root, "out.txt"), totalFrames: 30, pollMs: 50, onProgress: () => queued() });
+    const run = runDistributed({ ...runOptions(root, storage, queue, chunks, 30), onProgress: () => queued() });
     await isQueued;
     // Committed meanwhile (a worker that died between commit and job completion, say).
     const temp = storage.tempSegmentPath(PLAN, chunks[1], "txt");
@@ -264,7 +249,7 @@ describe("distributed render", () => {
     // The first worker hangs until its signal aborts.
     fake.behave = () => (fake.calls.length === 1 ? { ms: 60_000 } : { ms: 20 });
     const [first] = await startWorkers(1, fake, storage, queue);
-    const run = runDistributed({ redisUrl: redis.url, queue, planDir: root, planHash: PLAN, chunks: chunksOf(1), segmentExt: "txt", storage, outputPath: path.join(root, "out.txt"), totalFrames: 10, pollMs: 50 });
+    const run = runDistributed(runOptions(root, storage, queue, chunksOf(1), 10));
     for (let i = 0; i < 200 && fake.calls.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
     expect(fake.calls).toHaveLength(1);
     const t = Date.now();
@@ -288,20 +273,7 @@ describe("distributed render", () => {
     let broken = true;
     fake.behave = (c, attempt) => (broken && c.from === 20 ? { ms: 5, fail: `encoder crashed at frame 25 (attempt ${attempt})` } : { ms: 30 });
     await startWorkers(2, fake, storage, queue);
-    const opts = {
-      redisUrl: redis.url,
-      queue,
-      planDir: root,
-      planHash: PLAN,
-      chunks,
-      segmentExt: "txt",
-      storage,
-      outputPath: path.join(root, "out.txt"),
-      totalFrames: 40,
-      attempts: 2,
-      backoffMs: 50,
-      pollMs: 50,
-    };
+    const opts = { ...runOptions(root, storage, queue, chunks, 40), attempts: 2, backoffMs: 50 };
     const error = await runDistributed(opts).then(
       () => null,
       (e: unknown) => e,
@@ -340,20 +312,7 @@ describe("distributed render", () => {
       throw new Error("concat: segment 2 has a different codec");
     };
     await startWorkers(1, fake, storage, queue);
-    const error = await runDistributed({
-      redisUrl: redis.url,
-      queue,
-      planDir: root,
-      planHash: PLAN,
-      chunks: chunksOf(2),
-      segmentExt: "txt",
-      storage,
-      outputPath: path.join(root, "out.txt"),
-      totalFrames: 20,
-      attempts: 2,
-      backoffMs: 20,
-      pollMs: 50,
-    }).then(
+    const error = await runDistributed({ ...runOptions(root, storage, queue, chunksOf(2), 20), attempts: 2, backoffMs: 20 }).then(
       () => null,
       (e: unknown) => e,
     );
@@ -369,7 +328,7 @@ describe("distributed render", () => {
       let queued!: () => void;
       const isQueued = new Promise<void>((r) => (queued = r));
       const t = Date.now();
-      const run = runDistributed({ redisUrl: own.url, queue: queueName(), planDir: root, planHash: PLAN, chunks: chunksOf(2), segmentExt: "txt", storage: sharedDirectoryStorage(root), outputPath: path.join(root, "out.txt"), totalFrames: 20, pollMs: 50, redisLossMs: 1000, onProgress: () => queued() });
+      const run = runDistributed({ ...runOptions(root, sharedDirectoryStorage(root), queueName(), chunksOf(2), 20, own.url), redisLossMs: 1000, onProgress: () => queued() });
       await isQueued;
       await own.stop();
       const error = await run.then(
@@ -417,7 +376,7 @@ describe("distributed render", () => {
     const victim = procs[0];
     const victimStarted = lines(victim, (l) => l.startsWith("start "));
     const outputPath = path.join(root, "out.txt");
-    const run = runDistributed({ redisUrl: redis.url, queue, planDir: root, planHash: PLAN, chunks, segmentExt: "txt", storage, outputPath, totalFrames: 60, pollMs: 100 });
+    const run = runDistributed({ ...runOptions(root, storage, queue, chunks, 60), pollMs: 100 });
     const victimChunk = (await victimStarted).slice("start ".length);
     await new Promise((r) => setTimeout(r, 300));
     killTree(victim, "SIGKILL");

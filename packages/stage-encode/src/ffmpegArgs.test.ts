@@ -16,6 +16,13 @@ import {
 } from "./ffmpegArgs.js";
 
 const mp4: EncodeSettings = { format: "mp4", codec: "libx264", pixelFormat: "yuv420p", alpha: false, speed: "medium", crf: 18 };
+/** HEVC Main 10, PQ, with HDR10 metadata (the hdr10 preset's shape). */
+const hevcPq: Partial<EncodeSettings> = {
+  codec: "libx265",
+  pixelFormat: "yuv420p10le",
+  colour: { primaries: "bt2020", transfer: "smpte2084", matrix: "bt2020nc", range: "tv" },
+  codecParams: "master-display=G(13250,34500)B(7500,3000)R(34000,16000)WP(15635,16450)L(10000000,1):max-cll=1000,400",
+};
 
 function args(over: Partial<FfmpegArgsOptions> = {}, settings: Partial<EncodeSettings> = {}): string[] {
   return buildFfmpegArgs({
@@ -140,14 +147,8 @@ describe("mp4 / libx264", () => {
 });
 
 describe("mp4 / libx265 HDR", () => {
-  const hdr: Partial<EncodeSettings> = {
-    codec: "libx265",
-    pixelFormat: "yuv420p10le",
-    colour: { primaries: "bt2020", transfer: "smpte2084", matrix: "bt2020nc", range: "tv" },
-    codecParams: "master-display=G(13250,34500)B(7500,3000)R(34000,16000)WP(15635,16450)L(10000000,1):max-cll=1000,400",
-  };
   it("tags hvc1, puts colour tags and codecParams into -x265-params and the container", () => {
-    const a = args({ input: { kind: "pipe", encoding: "yuv420p10le" } }, hdr);
+    const a = args({ input: { kind: "pipe", encoding: "yuv420p10le" } }, hevcPq);
     expect(after(a, "-tag:v")).toBe("hvc1");
     const params = after(a, "-x265-params") ?? "";
     expect(params).toContain("colorprim=bt2020:transfer=smpte2084:colormatrix=bt2020nc:range=limited");
@@ -158,7 +159,7 @@ describe("mp4 / libx265 HDR", () => {
     expect(a[a.lastIndexOf("-pix_fmt") + 1]).toBe("yuv420p10le");
   });
   it("keeps 10-bit YUV input in its own matrix and uses bt2020 for RGB48", () => {
-    const s = { ...mp4, ...hdr } as EncodeSettings;
+    const s = { ...mp4, ...hevcPq } as EncodeSettings;
     expect(videoFilter({ width: 64, height: 48, input: { kind: "pipe", encoding: "yuv420p10le" }, settings: s })).toBe(
       "scale=in_range=tv:in_color_matrix=bt2020:out_color_matrix=bt2020:out_range=tv,format=yuv420p10le,setparams=color_primaries=bt2020:color_trc=smpte2084:colorspace=bt2020nc:range=tv",
     );
@@ -236,12 +237,6 @@ describe("validation", () => {
 });
 
 describe("segments (chunks joined by stream copy)", () => {
-  const hevc: Partial<EncodeSettings> = {
-    codec: "libx265",
-    pixelFormat: "yuv420p10le",
-    colour: { primaries: "bt2020", transfer: "smpte2084", matrix: "bt2020nc", range: "tv" },
-    codecParams: "master-display=G(13250,34500)B(7500,3000)R(34000,16000)WP(15635,16450)L(10000000,1):max-cll=1000,400",
-  };
   const vp9: Partial<EncodeSettings> = { format: "webm", codec: "libvpx-vp9", pixelFormat: "yuva420p", alpha: true, crf: 30 };
   const prores: Partial<EncodeSettings> = { format: "mov", codec: "prores_ks", pixelFormat: "yuva444p10le", alpha: true, crf: undefined };
   const png: Partial<EncodeSettings> = { format: "png-sequence", codec: "png", pixelFormat: "rgba", crf: undefined };
@@ -266,7 +261,7 @@ describe("segments (chunks joined by stream copy)", () => {
   });
 
   it("x265: the same, inside -x265-params, keeping the HDR params and colour tags", () => {
-    const { segment, dropped } = diff({ input: { kind: "pipe", encoding: "yuv420p10le" } }, hevc);
+    const { segment, dropped } = diff({ input: { kind: "pipe", encoding: "yuv420p10le" } }, hevcPq);
     const params = after(segment, "-x265-params") ?? "";
     expect(params).toMatch(/^log-level=error:bframes=0:colorprim=bt2020:.*:max-cll=1000,400:scenecut=0:open-gop=0:repeat-headers=1$/);
     expect(SEGMENT_X265_PARAMS).toBe("scenecut=0:open-gop=0:repeat-headers=1");
