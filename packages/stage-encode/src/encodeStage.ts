@@ -292,15 +292,15 @@ async function encodeStream(input: EncodeStageInput, ctx: EncodeContext, written
     if (encoding === "jpeg") {
       // Timestamped: a frame whose bytes are the previous frame's is left to ffmpeg to repeat; the last frame is
       // always sent, so the output ends on it. The same Buffer is the common case (a capture session re-used its
-      // shot); equal bytes from another session (one worker's chunk after another's, in a hold) cost a compare
-      // (~0.1 ms per 1080p JPEG) against a decode and conversion (tens of ms).
+      // shot; `equals` answers it without comparing); equal bytes from another session (one worker's chunk after
+      // another's, in a hold) cost a compare (~0.1 ms per 1080p JPEG) against a decode and conversion (tens of ms).
       const { fps } = input.composition;
       const total = input.range.to - input.range.from;
       let previous: Buffer | null = null;
       await runFfmpeg(input, ctx, { kind: "timed", encoding }, async (proc) => {
         await proc.write(matroskaHeader({ width: input.composition.width, height: input.composition.height, fps }));
         await pumpFrames(input, ctx, firstResult, it, proc.failure, async (frame, position) => {
-          const repeat = previous !== null && position < total && (frame.data === previous || frame.data.equals(previous));
+          const repeat = previous !== null && position < total && frame.data.equals(previous);
           previous = frame.data;
           if (repeat) written.repeated += 1;
           else for (const part of matroskaFrame(position - 1, fps, frame.data)) await proc.write(part);
