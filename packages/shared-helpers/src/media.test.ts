@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { mediaLocalTime, type MediaSource } from "./contracts.js";
-import { assertMediaFormat, referencingDemuxer, sniffReferencingFormat, transferOf } from "./media.js";
+import { TONE_MAP_FILTER, assertMediaFormat, referencingDemuxer, signalRgbZscale, sniffReferencingFormat, toneMappedSdrZscale, transferOf } from "./media.js";
 
 const clip = (extra: Partial<MediaSource> = {}): MediaSource => ({
   kind: "video",
@@ -60,5 +60,33 @@ describe("playlists and manifests (media that names other files)", () => {
     expect(await sniff(Buffer.from([0, 0, 0, 0x20, 0x66, 0x74, 0x79, 0x70]))).toBeNull(); // ....ftyp: MP4
     expect(await sniff("")).toBeNull();
     expect(await sniff("<svg xmlns='http://www.w3.org/2000/svg'/>")).toBeNull();
+  });
+});
+
+describe("signalRgbZscale", () => {
+  it("undoes the matrix and the range only: transfer and primaries in = out", () => {
+    expect(signalRgbZscale("pq", "limited")).toBe(
+      "zscale=matrixin=2020_ncl:rangein=limited:range=full:transferin=smpte2084:transfer=smpte2084:primariesin=2020:primaries=2020:chromalin=center:filter=bilinear",
+    );
+    expect(signalRgbZscale("hlg", "full")).toBe(
+      "zscale=matrixin=2020_ncl:rangein=full:range=full:transferin=arib-std-b67:transfer=arib-std-b67:primariesin=2020:primaries=2020:chromalin=center:filter=bilinear",
+    );
+    expect(signalRgbZscale("sdr", "limited")).toBe(
+      "zscale=matrixin=709:rangein=limited:range=full:transferin=709:transfer=709:primariesin=709:primaries=709:chromalin=center:filter=bilinear",
+    );
+  });
+});
+
+describe("toneMappedSdrZscale", () => {
+  it("to linear (1.0 = 203 nits), BT.709, Möbius, sRGB; the matrix undone first for Y'CbCr only", () => {
+    expect(toneMappedSdrZscale("pq", "limited")).toBe(
+      "zscale=matrixin=2020_ncl:rangein=limited:m=2020_ncl:chromalin=center:filter=bilinear:transferin=smpte2084:primariesin=2020:t=linear:npl=203:p=2020:r=full,format=gbrpf32le," +
+        `zscale=p=709,${TONE_MAP_FILTER},zscale=t=iec61966-2-1:m=709:r=full,format=gbrp16le`,
+    );
+    expect(toneMappedSdrZscale("hlg", null)).toBe(
+      "zscale=transferin=arib-std-b67:primariesin=2020:t=linear:npl=203:p=2020:r=full,format=gbrpf32le," +
+        `zscale=p=709,${TONE_MAP_FILTER},zscale=t=iec61966-2-1:m=709:r=full,format=gbrp16le`,
+    );
+    expect(TONE_MAP_FILTER).toBe("tonemap=tonemap=mobius:param=0.8:desat=0:peak=4.926108");
   });
 });

@@ -30,6 +30,50 @@ export function transferOf(colorTransfer: string | undefined): MediaTransfer {
  */
 export const MEDIA_INPUT_OPTIONS: readonly string[] = Object.freeze(["-protocol_whitelist", "file"]);
 
+/** zscale's names for a source's matrix, transfer and primaries (BT.2020 non-constant luminance for PQ / HLG, BT.709 for SDR). */
+function zscaleColourNames(transfer: MediaTransfer): { matrix: string; transfer: string; primaries: string } {
+  if (transfer === "pq") return { matrix: "2020_ncl", transfer: "smpte2084", primaries: "2020" };
+  if (transfer === "hlg") return { matrix: "2020_ncl", transfer: "arib-std-b67", primaries: "2020" };
+  return { matrix: "709", transfer: "709", primaries: "709" };
+}
+
+/**
+ * The zscale filter that turns a decoded Y'CbCr frame into full-range R'G'B' in the source's own transfer and
+ * primaries: only the matrix and the range are undone, so the signal stays PQ / HLG / BT.709-coded. zscale, not
+ * swscale: swscale's 10-bit limited → 16-bit RGB is ~0.4 % dark (Y 940 → 65283, not 65535). The caller appends the
+ * output format.
+ */
+export function signalRgbZscale(transfer: MediaTransfer, range: "limited" | "full"): string {
+  const { matrix, transfer: curve, primaries } = zscaleColourNames(transfer);
+  return (
+    `zscale=matrixin=${matrix}:rangein=${range}:range=full:transferin=${curve}:transfer=${curve}:` +
+    `primariesin=${primaries}:primaries=${primaries}:chromalin=center:filter=bilinear`
+  );
+}
+
+/**
+ * HDR → SDR: linear light with 1.0 = 203 nits (BT.2408 reference white = SDR white), BT.2020 → BT.709 primaries, then
+ * Möbius tone mapping: identity up to 0.8 (≈ 162 nits, so SDR-range content keeps the values our own SDR maths gives),
+ * highlights compressed smoothly so that `peak` (1000 nits, the HLG nominal display and usual HDR10 mastering peak)
+ * reaches 1.0 (203 nits → 0.93 ≈ sRGB 244/255; above 1000 nits clips), per pixel on the largest component so hues keep,
+ * no desaturation; then the sRGB curve. Hable (ffmpeg's usual recipe) puts 203 nits at sRGB ≈ 150–170/255: too dark.
+ */
+export const TONE_MAP_FILTER = `tonemap=tonemap=mobius:param=0.8:desat=0:peak=${(1000 / 203).toFixed(6)}`;
+
+/**
+ * The filter chain that turns a PQ / HLG source into SDR R'G'B' (planar 16-bit, gbrp16le) for SDR renders: to linear
+ * light (1.0 = 203 nits) in float, BT.709 primaries, TONE_MAP_FILTER, the sRGB curve. `yuvRange`: the source's range
+ * when it is Y'CbCr (its matrix is undone first), null when it is R'G'B' already.
+ */
+export function toneMappedSdrZscale(transfer: "pq" | "hlg", yuvRange: "limited" | "full" | null): string {
+  const { matrix, transfer: curve, primaries } = zscaleColourNames(transfer);
+  const input = yuvRange === null ? "" : `matrixin=${matrix}:rangein=${yuvRange}:m=${matrix}:chromalin=center:filter=bilinear:`;
+  return (
+    `zscale=${input}transferin=${curve}:primariesin=${primaries}:t=linear:npl=203:p=${primaries}:r=full,format=gbrpf32le,` +
+    `zscale=p=709,${TONE_MAP_FILTER},zscale=t=iec61966-2-1:m=709:r=full,format=gbrp16le`
+  );
+}
+
 /**
  * Demuxers that read other files or URLs named inside the file (playlists, manifests, scripts). A
  * media file ffprobe detects as one of them could pull content from outside the project into the

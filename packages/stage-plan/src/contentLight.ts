@@ -48,6 +48,7 @@ import {
   pqDecode,
   pqEncode,
   runProcess,
+  signalRgbZscale,
   spawnTracked,
 } from "@frameloom/shared-helpers";
 import type { ContentLight } from "@frameloom/shared-helpers";
@@ -271,13 +272,7 @@ async function probe(source: LightSource, signal?: AbortSignal): Promise<SourceI
 /** The filter that turns decoded frames into non-linear full-range gbrp16 R'G'B'. */
 function toRgbFilter(info: SourceInfo, transfer: "pq" | "hlg"): string {
   if (!/^(yuv|nv|p0|p2|p4)/.test(info.pixelFormat)) return `format=${PIX_FMT}`; // already R'G'B' (a 16-bit PNG)
-  // zscale, not swscale: swscale's 10-bit limited → 16-bit RGB is ~0.4 % dark. Transfer and primaries
-  // in = out: the signal stays PQ/HLG-coded; only the matrix and the range are undone.
-  const t = transfer === "pq" ? "smpte2084" : "arib-std-b67";
-  return (
-    `zscale=matrixin=2020_ncl:rangein=${info.range}:range=full:transferin=${t}:transfer=${t}:` +
-    `primariesin=2020:primaries=2020:chromalin=center:filter=bilinear,format=${PIX_FMT}`
-  );
+  return `${signalRgbZscale(transfer, info.range)},format=${PIX_FMT}`;
 }
 
 /** Runs ffmpeg writing raw frames to stdout and hands each whole frame to `onFrame`; returns the frame count. */

@@ -24,7 +24,9 @@ import {
   killTree,
   mediaLocalTime,
   mediaWindowIn,
+  signalRgbZscale,
   spawnTracked,
+  toneMappedSdrZscale,
   type FrameRange,
   type Fps,
   type MediaSource,
@@ -33,8 +35,6 @@ import {
 } from "@frameloom/shared-helpers";
 import { CaptureErrors } from "./errors.js";
 
-/** Same as stage-hdr-native's TONE_MAP_FILTER (stages do not import each other): HDR → SDR for SDR renders. */
-const TONE_MAP_FILTER = `tonemap=tonemap=mobius:param=0.8:desat=0:peak=${(1000 / 203).toFixed(6)}`;
 
 export interface InjectedFrame {
   /** Names the frame (video id + index): the page keeps the image when it is unchanged. */
@@ -88,18 +88,9 @@ class VideoFrames {
     const yuv = info.pixelFormat.startsWith("yuv") || info.pixelFormat.startsWith("nv") || info.pixelFormat.startsWith("p0");
     const range = info.pixelFormat.startsWith("yuvj") ? "full" : "limited";
     const st = this.source.transfer ?? info.transfer;
-    const [matrix, transfer, primaries] =
-      st === "pq" ? ["2020_ncl", "smpte2084", "2020"] : st === "hlg" ? ["2020_ncl", "arib-std-b67", "2020"] : ["709", "709", "709"];
-    let scale = yuv
-      ? `zscale=matrixin=${matrix}:rangein=${range}:range=full:transferin=${transfer}:transfer=${transfer}:` +
-        `primariesin=${primaries}:primaries=${primaries}:chromalin=center:filter=bilinear,format=gbrp16le`
-      : "format=gbrp16le";
-    if (st === "pq" || st === "hlg") {
-      const input = yuv ? `matrixin=${matrix}:rangein=${range}:m=${matrix}:chromalin=center:filter=bilinear:` : "";
-      scale =
-        `zscale=${input}transferin=${transfer}:primariesin=${primaries}:t=linear:npl=203:p=${primaries}:r=full,format=gbrpf32le,` +
-        `zscale=p=709,${TONE_MAP_FILTER},zscale=t=iec61966-2-1:m=709:r=full,format=gbrp16le`;
-    }
+    // The compositor decoder's conversion (shared-helpers media.ts), so the codes match the layered render.
+    const scale =
+      st === "pq" || st === "hlg" ? toneMappedSdrZscale(st, yuv ? range : null) : yuv ? `${signalRgbZscale(st, range)},format=gbrp16le` : "format=gbrp16le";
     let from = this.kMin;
     let step = Math.max(1, Math.ceil((2 * this.fps.num) / this.fps.den));
     for (;;) {

@@ -17,7 +17,9 @@ import {
   isFrameloomError,
   killTree,
   probeVideoStream,
+  signalRgbZscale,
   spawnTracked,
+  toneMappedSdrZscale,
   type Fps,
   type MediaTransfer,
   type VideoStreamInfo,
@@ -38,7 +40,7 @@ export interface MediaFrameSourceOptions {
   /** Transfer of the source; default from ffprobe's color_transfer. */
   transfer?: MediaTransfer;
   /**
-   * For SDR output: PQ / HLG sources are tone-mapped (see TONE_MAP_FILTER) to BT.709 with the sRGB curve, SDR sources
+   * For SDR output: PQ / HLG sources are tone-mapped (shared-helpers TONE_MAP_FILTER) to BT.709 with the sRGB curve, SDR sources
    * are decoded as usual; either way the frames are sRGB-coded and `transfer` reports "srgb". Default false.
    */
   toneMap?: boolean;
@@ -49,14 +51,6 @@ export interface MediaFrameSourceOptions {
   signal?: AbortSignal;
 }
 
-/**
- * HDR → SDR: linear light with 1.0 = 203 nits (BT.2408 reference white = SDR white), BT.2020 → BT.709 primaries, then
- * Möbius tone mapping: identity up to 0.8 (≈ 162 nits, so SDR-range content keeps the values our own SDR maths gives),
- * highlights compressed smoothly so that `peak` (1000 nits, the HLG nominal display and usual HDR10 mastering peak)
- * reaches 1.0 (203 nits → 0.93 ≈ sRGB 244/255; above 1000 nits clips), per pixel on the largest component so hues keep,
- * no desaturation; then the sRGB curve. Hable (ffmpeg's usual recipe) puts 203 nits at sRGB ≈ 150–170/255: too dark.
- */
-export const TONE_MAP_FILTER = `tonemap=tonemap=mobius:param=0.8:desat=0:peak=${(1000 / 203).toFixed(6)}`;
 
 /** Largest decoded width / height: one rgb48le frame of 8192² is 384 MiB. */
 const MAX_MEDIA_SIDE = 8192;
@@ -299,23 +293,15 @@ export class MediaFrameSource {
 
   private startRun(k0: number): void {
     this.starts++;
-    // zscale, not swscale: swscale's 10-bit limited → rgb48 is ~0.4 % dark (Y 940 → 65283, not 65535).
-    // Transfer and primaries in = out: the signal stays PQ/HLG/BT.709-coded; only the matrix is undone.
+    // The signal stays PQ/HLG/BT.709-coded, only the matrix and the range undone; or, for SDR output, HDR is tone-mapped.
     const st = this.sourceTransfer;
-    const [matrix, transfer, primaries] =
-      st === "pq" ? ["2020_ncl", "smpte2084", "2020"] : st === "hlg" ? ["2020_ncl", "arib-std-b67", "2020"] : ["709", "709", "709"];
     const range = this.inRange === "tv" ? "limited" : "full";
-    let scale = this.yuv
-      ? `zscale=matrixin=${matrix}:rangein=${range}:range=full:` +
-        `transferin=${transfer}:transfer=${transfer}:primariesin=${primaries}:primaries=${primaries}:chromalin=center:filter=bilinear,format=gbrp16le,format=rgb48le`
-      : "format=rgb48le";
-    if (this.toneMap && st !== "sdr") {
-      // HDR → SDR (see TONE_MAP_FILTER): to linear (1.0 = 203 nits) in float, BT.709 primaries, tone map, sRGB curve.
-      const input = this.yuv ? `matrixin=${matrix}:rangein=${range}:m=${matrix}:chromalin=center:filter=bilinear:` : "";
-      scale =
-        `zscale=${input}transferin=${transfer}:primariesin=${primaries}:t=linear:npl=203:p=${primaries}:r=full,format=gbrpf32le,` +
-        `zscale=p=709,${TONE_MAP_FILTER},zscale=t=iec61966-2-1:m=709:r=full,format=gbrp16le,format=rgb48le`;
-    }
+    const scale =
+      this.toneMap && st !== "sdr"
+        ? `${toneMappedSdrZscale(st, this.yuv ? range : null)},format=rgb48le`
+        : this.yuv
+          ? `${signalRgbZscale(st, range)},format=gbrp16le,format=rgb48le`
+          : "format=rgb48le";
     // Local files only: no http, no `concat:` URLs (the probe in open() already refused playlists).
     const args = ["-nostdin", "-v", "error", "-threads", "0", ...MEDIA_INPUT_OPTIONS];
     if (this.still) {
