@@ -40,6 +40,7 @@ import {
   FrameloomError,
   assertNotAborted,
   assertRange,
+  chunkRange,
   errorMessage,
   rangeLength,
   type FrameRange,
@@ -187,9 +188,7 @@ export function chunksFor(range: FrameRange, chunkSize: number): FrameRange[] {
     throw new FrameloomError(PlanDirErrors.CHUNK_INVALID, `chunk size ${chunkSize} must be a whole number of frames, at least 1`);
   }
   assertRange(range);
-  const chunks: FrameRange[] = [];
-  for (let from = range.from; from < range.to; from += chunkSize) chunks.push({ from, to: Math.min(from + chunkSize, range.to) });
-  return chunks;
+  return chunkRange(range, chunkSize);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { frameCount, frameTime, missingRanges, parseFps, parseFrameRange, splitRange, splitRanges } from "./frames.js";
+import { chunkRange, frameCount, frameTime, missingRanges, parseFps, parseFrameRange, splitRange, splitRanges } from "./frames.js";
 
 describe("parseFps", () => {
   it("accepts integers and exact rationals, reduced", () => {
@@ -32,6 +32,15 @@ describe("frameCount (COMPOSITION.md §3.2)", () => {
 });
 
 describe("ranges", () => {
+  it("chunks a range into fixed sizes from its first frame, the last chunk shorter", () => {
+    expect(chunkRange({ from: 10, to: 25 }, 6)).toEqual([
+      { from: 10, to: 16 },
+      { from: 16, to: 22 },
+      { from: 22, to: 25 },
+    ]);
+    expect(chunkRange({ from: 0, to: 4 }, 10)).toEqual([{ from: 0, to: 4 }]);
+    expect(chunkRange({ from: 3, to: 3 }, 2)).toEqual([]);
+  });
   it("splits contiguously with sizes differing by at most one", () => {
     expect(splitRange({ from: 0, to: 10 }, 3)).toEqual([
       { from: 0, to: 4 },

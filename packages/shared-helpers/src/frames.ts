@@ -100,6 +100,13 @@ export function parseFrameRange(text: string, total: number): FrameRange {
   return { from, to };
 }
 
+/** Cuts a range into consecutive chunks of `size` frames (a whole number ≥ 1), the last one shorter when the length is no multiple. */
+export function chunkRange(range: FrameRange, size: number): FrameRange[] {
+  const chunks: FrameRange[] = [];
+  for (let from = range.from; from < range.to; from += size) chunks.push({ from, to: Math.min(from + size, range.to) });
+  return chunks;
+}
+
 /** Splits a range into at most `parts` contiguous ranges whose sizes differ by at most one. */
 export function splitRange(range: FrameRange, parts: number): FrameRange[] {
   const length = rangeLength(range);

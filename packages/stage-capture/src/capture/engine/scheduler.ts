@@ -14,7 +14,7 @@
  * - `stop()` ends every worker at its next step; `run()` settles only after every session it opened
  *   was closed.
  */
-import { AdaptiveRetryPolicy, type FrameRange } from "@frameloom/shared-helpers";
+import { AdaptiveRetryPolicy, chunkRange, type FrameRange } from "@frameloom/shared-helpers";
 
 export interface OrderedWindow {
   /** The next frame the consumer wants. */
@@ -55,10 +55,7 @@ interface Chunk {
 
 export function createScheduler<S>(options: SchedulerOptions<S>): Scheduler {
   const { range, window } = options;
-  const queue: Chunk[] = [];
-  for (let from = range.from; from < range.to; from += options.chunkSize) {
-    queue.push({ from, to: Math.min(range.to, from + options.chunkSize) });
-  }
+  const queue: Chunk[] = chunkRange(range, options.chunkSize);
   const policy = new AdaptiveRetryPolicy({ workers: options.workers });
   const started = Math.max(1, Math.min(options.workers, queue.length));
   /** Workers still in their loop (a worker that found the queue empty has left it). */
